@@ -17,5 +17,6 @@ def schemas_dir() -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(
-        "schemas/ not found: reinstall vcenter-conformance (the wheel ships it as conformance/_schemas)"
+        "schemas/ not found: reinstall vcenter-conformance "
+        "(the wheel ships it as conformance/_schemas)"
     )

@@ -1,0 +1,38 @@
+"""The vCenter REST client used by the suite: see ``VcenterClient`` and ``VcenterApi``."""
+
+from ._client import SESSION_HEADER, VcenterClient
+from ._exceptions import (
+    ClientError,
+    LoginFailed,
+    RequestTimeout,
+    TransportError,
+    UnexpectedResponse,
+)
+from ._exchange import Exchange
+from ._redact import GLOBAL_REDACTOR, REDACTED, Redactor
+from ._services import (
+    DOWNLOAD_SESSION_PATH,
+    UPDATE_SESSION_PATH,
+    DownloadSessionApi,
+    UpdateSessionApi,
+    VcenterApi,
+)
+
+__all__ = [
+    "DOWNLOAD_SESSION_PATH",
+    "GLOBAL_REDACTOR",
+    "REDACTED",
+    "SESSION_HEADER",
+    "UPDATE_SESSION_PATH",
+    "ClientError",
+    "DownloadSessionApi",
+    "Exchange",
+    "LoginFailed",
+    "Redactor",
+    "RequestTimeout",
+    "TransportError",
+    "UnexpectedResponse",
+    "UpdateSessionApi",
+    "VcenterApi",
+    "VcenterClient",
+]

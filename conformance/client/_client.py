@@ -1,0 +1,216 @@
+"""The vCenter REST (/api) client: one login session, every exchange recorded.
+
+Unlike an SDK, this client never raises on an HTTP error status: the suite
+wants to judge the status itself. It raises only when there is nothing to
+judge (see ``_exceptions``).
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+
+from ._exceptions import LoginFailed, RequestTimeout, TransportError
+from ._exchange import Exchange
+from ._redact import GLOBAL_REDACTOR, Redactor
+
+SESSION_HEADER = "vmware-api-session-id"
+_NO_BODY: Any = object()
+
+ExchangeListener = Callable[[Exchange], None]
+
+
+class VcenterClient:
+    """A logged-in connection to one vCenter (or the mock) over HTTP(S)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        password: str,
+        *,
+        verify: bool | str = True,
+        timeout: float = 30.0,
+        redactor: Redactor = GLOBAL_REDACTOR,
+        user_agent: str = "vcenter-conformance",
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.user = user
+        self._password = password
+        self.timeout = timeout
+        self.redactor = redactor
+        self.redactor.add_basic_credentials(user, password)
+        self._http = requests.Session()
+        self._http.verify = verify
+        self._http.headers.update({"Accept": "application/json", "User-Agent": user_agent})
+        self._token: str | None = None
+        self._listeners: list[ExchangeListener] = []
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:  # never show the password
+        return f"VcenterClient({self.base_url!r}, user={self.user!r})"
+
+    # -- recording -------------------------------------------------------------
+    def add_listener(self, listener: ExchangeListener) -> None:
+        """Call ``listener`` with every exchange from now on (used to attach them to reports)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: ExchangeListener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    # -- login session ---------------------------------------------------------
+    @property
+    def token(self) -> str | None:
+        return self._token
+
+    def login(self) -> Exchange:
+        """Create an API session with Basic auth; raise :class:`LoginFailed` if refused."""
+        response, body, elapsed_ms = self._send("POST", "/api/session", basic_auth=True)
+        token: Any = None
+        if response.status_code in (200, 201):
+            try:
+                token = response.json()
+            except ValueError:
+                token = None
+        if isinstance(token, dict) and "value" in token:  # legacy /rest envelope
+            token = token["value"]
+        if isinstance(token, str) and token:
+            # Registered before the exchange is recorded, so no report shows it.
+            self.redactor.add(token)
+        exchange = self._finish(response, body, elapsed_ms)
+        if not isinstance(token, str) or not token:
+            raise LoginFailed(
+                f"login to {self.base_url} as {self.user!r} answered {exchange.status}, "
+                "not a session token: check the user, the password and the target URL",
+                exchange,
+            )
+        self._token = token
+        return exchange
+
+    def logout(self) -> Exchange | None:
+        """Delete the API session, if there is one."""
+        if self._token is None:
+            return None
+        try:
+            return self.request("DELETE", "/api/session")
+        finally:
+            self._token = None
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- requests --------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = _NO_BODY,
+        data: str | bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: bool = True,
+        session_token: str | None = None,
+    ) -> Exchange:
+        """Send one request and return the recorded exchange, whatever its status.
+
+        ``auth=False`` sends no session header; ``session_token`` sends that
+        token instead of the client's own (to test a bogus or dead token).
+        """
+        response, body, elapsed_ms = self._send(
+            method,
+            path,
+            json=json,
+            data=data,
+            params=params,
+            headers=headers,
+            auth=auth,
+            session_token=session_token,
+        )
+        return self._finish(response, body, elapsed_ms)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = _NO_BODY,
+        data: str | bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: bool = False,
+        basic_auth: bool = False,
+        session_token: str | None = None,
+    ) -> tuple[requests.Response, str | bytes | None, float]:
+        url = self.base_url + path
+        send_headers: dict[str, str] = {}
+        body: str | bytes | None = None
+        if json is not _NO_BODY:
+            body = jsonlib.dumps(json)
+        elif data is not None:
+            body = data
+        if method not in ("GET", "HEAD"):
+            # The official runtime sends this on every non-GET request, body or not.
+            send_headers["Content-Type"] = "application/json"
+        if session_token is not None:
+            send_headers[SESSION_HEADER] = session_token
+        elif auth and self._token is not None:
+            send_headers[SESSION_HEADER] = self._token
+        if headers:
+            send_headers.update(headers)
+        basic = (self.user, self._password) if basic_auth else None
+        started = time.perf_counter()
+        try:
+            response = self._http.request(
+                method,
+                url,
+                data=body,
+                params=params,
+                headers=send_headers,
+                auth=basic,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.Timeout as exc:
+            raise RequestTimeout(f"{method} {url}: no answer within {self.timeout:g} s") from exc
+        except requests.RequestException as exc:
+            raise TransportError(f"{method} {url}: {self.redactor.redact(str(exc))}") from exc
+        return response, body, (time.perf_counter() - started) * 1000
+
+    def _finish(
+        self, response: requests.Response, body: str | bytes | None, elapsed_ms: float
+    ) -> Exchange:
+        exchange = self._record(response, body, elapsed_ms)
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(exchange)
+        return exchange
+
+    def _record(
+        self, response: requests.Response, body: str | bytes | None, elapsed_ms: float
+    ) -> Exchange:
+        request = response.request
+        if isinstance(body, bytes):
+            body_text: str | None = body.decode("utf-8", "replace")
+        else:
+            body_text = body
+        redact = self.redactor.redact
+        return Exchange(
+            method=request.method or "",
+            url=redact(request.url or ""),
+            request_headers=self.redactor.redact_headers(dict(request.headers)),
+            request_body=redact(body_text) if body_text is not None else None,
+            status=response.status_code,
+            response_headers=self.redactor.redact_headers(dict(response.headers)),
+            response_text=redact(response.text),
+            elapsed_ms=elapsed_ms,
+        )

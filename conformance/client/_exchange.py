@@ -1,0 +1,103 @@
+"""A recorded HTTP request and its response, already redacted."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and the response to it, as the reports show them.
+
+    Headers and bodies are redacted when the exchange is recorded, so an
+    ``Exchange`` can be printed, stored or attached to a report as it is.
+    """
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int
+    response_headers: dict[str, str]
+    response_text: str
+    elapsed_ms: float
+    _json_cache: list[Any] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def content_type(self) -> str:
+        for name, value in self.response_headers.items():
+            if name.lower() == "content-type":
+                return value
+        return ""
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.response_headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    @property
+    def has_json(self) -> bool:
+        return self.json_or(_MISSING) is not _MISSING
+
+    def json_or(self, default: Any) -> Any:
+        """The parsed JSON body, or ``default`` when the body is empty or not JSON."""
+        if not self._json_cache:
+            try:
+                self._json_cache.append(json.loads(self.response_text))
+            except ValueError:
+                self._json_cache.append(_MISSING)
+        value = self._json_cache[0]
+        return default if value is _MISSING else value
+
+    @property
+    def json(self) -> Any:
+        """The parsed JSON body, or ``None``."""
+        return self.json_or(None)
+
+    def describe(self, limit: int = 4000) -> str:
+        """A readable request/response transcript for failure messages and reports."""
+        lines = [f"> {self.method} {self.url}"]
+        lines += [f"> {k}: {v}" for k, v in self.request_headers.items()]
+        if self.request_body:
+            lines.append(f"> {_clip(self.request_body, limit)}")
+        lines.append(f"< {self.status}  ({self.elapsed_ms:.0f} ms)")
+        lines += [f"< {k}: {v}" for k, v in self.response_headers.items()]
+        if self.response_text:
+            lines.append(f"< {_clip(self.response_text, limit)}")
+        return "\n".join(lines)
+
+    def as_curl(self) -> str:
+        """A curl command that repeats the request (secrets left as placeholders)."""
+        parts = ["curl", "-sS", "-X", self.method]
+        for name, value in self.request_headers.items():
+            if name.lower() in {"content-length", "accept-encoding", "connection", "user-agent"}:
+                continue
+            parts += ["-H", f"{name}: {value}"]
+        if self.request_body:
+            parts += ["--data", self.request_body]
+        parts.append(self.url)
+        return " ".join(shlex.quote(p) for p in parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "request_headers": self.request_headers,
+            "request_body": self.request_body,
+            "status": self.status,
+            "response_headers": self.response_headers,
+            "response_body": self.response_text,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+        }
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"... ({len(text) - limit} more characters)"

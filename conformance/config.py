@@ -1,0 +1,264 @@
+"""One frozen run configuration, from a TOML file, ``CONFORMANCE_*`` variables and flags.
+
+Precedence: command-line flags over environment over the file over defaults.
+Every value is checked once, at start-up; a bad one raises :class:`ConfigError`
+naming the setting and how to fix it (the CLI turns that into exit code 2).
+Secrets (the password) come from the environment or a prompt; the config's
+``repr`` and :meth:`Config.redacted` never show them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "CONFORMANCE_"
+DEFAULT_USER = "administrator@vsphere.local"
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,15}$")
+
+
+class ConfigError(ValueError):
+    """A setting has a value the suite cannot use."""
+
+    def __init__(self, setting: str, problem: str, fix: str) -> None:
+        self.setting = setting
+        super().__init__(f"{setting}: {problem}. {fix}")
+
+
+def new_run_id() -> str:
+    """A sortable, unique-enough run id: UTC time plus 4 random hex digits."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything one run needs to know. Build it with :func:`load_config`."""
+
+    target: str | None = None
+    user: str = DEFAULT_USER
+    password: str = field(default="", repr=False)
+    datastore: str | None = None
+    verify_tls: bool = True
+    ca_bundle: Path | None = None
+    timeout: float = 30.0
+    reports_dir: Path = Path("reports")
+    run_id: str = field(default_factory=new_run_id)
+    prefix: str = "vcc"
+    property_tests: bool = True
+    max_examples: int = 15
+    keepalive_wait: float = 1.1
+
+    @property
+    def uses_bundled_mock(self) -> bool:
+        return self.target is None
+
+    @property
+    def run_prefix(self) -> str:
+        """The name prefix of everything this run creates on the target."""
+        return f"{self.prefix}-{self.run_id}"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.reports_dir / self.run_id
+
+    @property
+    def tls_verify(self) -> bool | str:
+        """The ``verify`` argument for requests."""
+        if not self.verify_tls:
+            return False
+        return str(self.ca_bundle) if self.ca_bundle else True
+
+    def redacted(self) -> dict[str, Any]:
+        """The effective settings as plain data, the password blanked."""
+        data: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "password":
+                value = "[REDACTED]" if value else ""
+            elif isinstance(value, Path):
+                value = str(value)
+            data[f.name] = value
+        data["target"] = self.target or "bundled mock"
+        return data
+
+
+# name -> (parser, fix hint). The parser raises ValueError with the problem.
+def _url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    if parts.path not in ("", "/") or parts.query:
+        raise ValueError(
+            f"{value!r} has a path; give the server only, e.g. https://vcenter.example.com"
+        )
+    return value.rstrip("/")
+
+
+def _bool(value: str | bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{value!r} is not a boolean")
+
+
+def _positive_float(value: str | float) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError(f"{value!r} is not a positive number")
+    return number
+
+
+def _non_negative_float(value: str | float) -> float:
+    number = float(value)
+    if number < 0:
+        raise ValueError(f"{value!r} is negative")
+    return number
+
+
+def _count(value: str | int) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a whole number")
+    number = int(value)
+    if not 1 <= number <= 10_000:
+        raise ValueError(f"{value!r} is not between 1 and 10000")
+    return number
+
+
+def _non_empty(value: str) -> str:
+    if not str(value).strip():
+        raise ValueError("it is empty")
+    return str(value)
+
+
+def _existing_file(value: str | Path) -> Path:
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise ValueError(f"{str(value)!r} is not a readable file")
+    return path
+
+
+def _run_id(value: str) -> str:
+    if not _RUN_ID.match(value):
+        raise ValueError(f"{value!r} is not a run id (letters, digits, '.', '_', '-'; at most 64)")
+    return value
+
+
+def _prefix(value: str) -> str:
+    if not _PREFIX.match(value):
+        raise ValueError(f"{value!r} is not a prefix (2-16 lower-case letters, digits or '-')")
+    return value
+
+
+_SETTINGS: dict[str, tuple[Any, str]] = {
+    "target": (_url, "Give the vCenter base URL, e.g. https://vcenter.example.com"),
+    "user": (_non_empty, "Give the vCenter user, e.g. administrator@vsphere.local"),
+    "password": (
+        _non_empty,
+        "Set it in the environment (CONFORMANCE_PASSWORD or --password-env VAR)",
+    ),
+    "datastore": (
+        _non_empty,
+        "Give a datastore id such as datastore-12, or leave it unset to discover one",
+    ),
+    "verify_tls": (_bool, "Use true or false"),
+    "ca_bundle": (
+        _existing_file,
+        "Give the path of a PEM file with the CA that signed the vCenter certificate",
+    ),
+    "timeout": (_positive_float, "Give the per-request timeout in seconds, e.g. 30"),
+    "reports_dir": (Path, "Give a directory path"),
+    "run_id": (_run_id, "Use letters, digits, '.', '_' and '-' only"),
+    "prefix": (_prefix, "Use 2-16 lower-case letters, digits or '-', starting with a letter"),
+    "property_tests": (_bool, "Use true or false"),
+    "max_examples": (_count, "Give a whole number of generated examples per operation, e.g. 15"),
+    "keepalive_wait": (_non_negative_float, "Give seconds to wait before a keep-alive, e.g. 1.1"),
+}
+
+
+def env_name(setting: str) -> str:
+    return ENV_PREFIX + setting.upper()
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(
+            "--config", f"{path} does not exist", "Give the path of a TOML file"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("--config", f"{path} is not valid TOML ({exc})", "Fix the file") from None
+    section = data.get("conformance", data)
+    if not isinstance(section, dict):
+        raise ConfigError("--config", "[conformance] is not a table", "Fix the file")
+    if "password" in section:
+        raise ConfigError(
+            "password",
+            f"{path} contains a password",
+            "Remove it and set CONFORMANCE_PASSWORD (or use --password-env VAR) instead",
+        )
+    return section
+
+
+def load_config(
+    *,
+    file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Merge defaults, ``file``, ``env`` and ``overrides`` (in rising precedence) and check them."""
+    env = os.environ if env is None else env
+    raw: dict[str, tuple[Any, str]] = {}
+    if file is None and env.get(env_name("config")):
+        file = Path(env[env_name("config")])
+    if file is not None:
+        for key, value in _read_file(file).items():
+            if key not in _SETTINGS:
+                known = ", ".join(sorted(_SETTINGS))
+                raise ConfigError(key, f"unknown setting in {file}", f"Known settings: {known}")
+            raw[key] = (value, f"{file}: {key}")
+    for key in _SETTINGS:
+        if env.get(env_name(key)) not in (None, ""):
+            raw[key] = (env[env_name(key)], env_name(key))
+    for key, value in (overrides or {}).items():
+        if key not in _SETTINGS:
+            raise ConfigError(
+                key, "unknown setting", f"Known settings: {', '.join(sorted(_SETTINGS))}"
+            )
+        if value is not None:
+            raw[key] = (value, f"--{key.replace('_', '-')}")
+    values: dict[str, Any] = {}
+    for key, (value, origin) in raw.items():
+        parser, fix = _SETTINGS[key]
+        try:
+            values[key] = parser(value)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(origin, str(exc), fix) from None
+    config = Config(**values)
+    if config.target is not None and not config.password:
+        raise ConfigError(
+            "password",
+            f"no password for {config.user} on {config.target}",
+            f"Set {env_name('password')} (or --password-env VAR naming a variable holding it)",
+        )
+    if config.ca_bundle is not None and not config.verify_tls:
+        raise ConfigError("ca_bundle", "given together with --insecure", "Use one or the other")
+    return config
+
+
+__all__ = ["ENV_PREFIX", "Config", "ConfigError", "env_name", "load_config", "new_run_id"]
