@@ -15,6 +15,7 @@ from ._checks import (
 from ._contract import Contract, contract, error_definition_name
 from ._failures import (
     ConformanceFailure,
+    ConformanceFailures,
     ErrorBodyMismatch,
     ResponseSchemaMismatch,
     UnexpectedContentType,
@@ -29,6 +30,7 @@ __all__ = [
     "ERROR_BODY_REQUIREMENT",
     "JSON_CONTENT_TYPE_REQUIREMENT",
     "ConformanceFailure",
+    "ConformanceFailures",
     "Contract",
     "ErrorBodyMismatch",
     "ResponseSchemaMismatch",

@@ -2,6 +2,7 @@
 
 Hierarchy (all subclass ``AssertionError``, as Schemathesis's failures do)::
 
+    ConformanceFailures         several failures found by one test
     ConformanceFailure          base: carries the requirement id, expected, actual
     ├── UnexpectedStatus        wrong HTTP status code
     ├── UnexpectedContentType   a JSON answer without application/json
@@ -64,6 +65,17 @@ class ConformanceFailure(AssertionError):
             "exchange": self.exchange.to_dict() if self.exchange else None,
             "curl": self.exchange.as_curl() if self.exchange else None,
         }
+
+
+class ConformanceFailures(AssertionError):
+    """Several failures found by one test (soft checks let a test go on after one)."""
+
+    def __init__(self, failures: list[ConformanceFailure], *, stopped: bool = False) -> None:
+        self.failures = list(failures)
+        #: True when the last failure stopped the test (the others were soft)
+        self.stopped = stopped
+        text = "\n\n".join(f.render() for f in self.failures)
+        super().__init__(f"{len(self.failures)} conformance failure(s):\n{text}")
 
 
 class UnexpectedStatus(ConformanceFailure):

@@ -1,0 +1,293 @@
+"""``vcenter-conformance``: run the suite, serve the mock, print the catalog.
+
+Exit codes of ``run``: 0 every requirement passed; 1 the target failed a
+requirement; 2 usage or configuration error; 3 the suite could not run or
+judge (unreachable target, refused login, Error outcomes without a Fail).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import os
+import secrets
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import Config, ConfigError, load_config
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+
+
+class UsageError(Exception):
+    """A command-line problem the user must fix (exit 2)."""
+
+
+def _password_from(args: argparse.Namespace) -> str | None:
+    if getattr(args, "password_env", None):
+        value = os.environ.get(args.password_env)
+        if not value:
+            raise UsageError(
+                f"--password-env {args.password_env}: that environment variable is not set or empty"
+            )
+        return value
+    password = getattr(args, "password", None)
+    if password:
+        print(
+            "warning: a password on the command line is visible to other local users; "
+            "prefer --password-env VAR or CONFORMANCE_PASSWORD",
+            file=sys.stderr,
+        )
+    return password
+
+
+def _config_from(args: argparse.Namespace) -> Config:
+    overrides: dict[str, Any] = {
+        "target": args.target,
+        "user": args.user,
+        "password": _password_from(args),
+        "datastore": args.datastore,
+        "ca_bundle": args.ca_bundle,
+        "timeout": args.timeout,
+        "reports_dir": args.reports_dir,
+        "run_id": args.run_id,
+        "max_examples": args.max_examples,
+    }
+    if args.insecure:
+        overrides["verify_tls"] = False
+    if args.no_property_tests:
+        overrides["property_tests"] = False
+    return load_config(file=args.config, overrides=overrides)
+
+
+# -- run ---------------------------------------------------------------------
+@contextlib.contextmanager
+def _target(settings: Config) -> Iterator[Config]:
+    """The settings pointing at a live target: the given one, or a freshly started mock."""
+    if not settings.uses_bundled_mock:
+        yield settings
+        return
+    from .mock import MockServer, MockSettings  # the CLI, not the suite, knows the mock
+
+    password = secrets.token_urlsafe(18)
+    with MockServer(MockSettings(user=settings.user, password=password)) as server:
+        yield dataclasses.replace(settings, target=server.url, password=password)
+
+
+def _preflight(settings: Config) -> str | None:
+    """Log in once before pytest starts; return why the suite cannot run, if it cannot."""
+    from .client import ClientError, LoginFailed, VcenterClient
+
+    assert settings.target is not None
+    client = VcenterClient(
+        settings.target,
+        settings.user,
+        settings.password,
+        verify=settings.tls_verify,
+        timeout=settings.timeout,
+    )
+    try:
+        client.login()
+        client.logout()
+    except LoginFailed as exc:
+        return str(exc)
+    except ClientError as exc:
+        return f"cannot reach {settings.target}: {exc}"
+    finally:
+        client.close()
+    return None
+
+
+def _pytest_args(settings: Config, args: argparse.Namespace) -> list[str]:
+    run_dir = settings.run_dir
+    pytest_args = [
+        "-c",
+        str(SUITES_DIR / "pytest.ini"),
+        "--rootdir",
+        str(SUITES_DIR),
+        "--pyargs",
+        "conformance.suites",
+        f"--html={run_dir / 'report.html'}",
+        "--self-contained-html",
+        f"--junitxml={run_dir / 'junit.xml'}",
+        "--tb=short",
+        "-p",
+        "no:anyio",
+        "-q" if not args.verbose else "-v",
+    ]
+    if not settings.property_tests:
+        pytest_args += ["-m", "not fuzz"]
+    if args.k:
+        pytest_args += ["-k", args.k]
+    return pytest_args + list(args.pytest_args)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _config_from(args)
+    if args.print_config:
+        print(json.dumps(settings.redacted(), indent=2))
+        return EXIT_OK
+    import pytest
+
+    from .catalog import catalog
+    from .reporting import read_results
+    from .reporting.plugin import ConformancePlugin
+
+    with _target(settings) as live:
+        problem = _preflight(live)
+        if problem:
+            print(f"vcenter-conformance: the suite cannot run: {problem}", file=sys.stderr)
+            return EXIT_CANNOT_RUN
+        live.run_dir.mkdir(parents=True, exist_ok=True)
+        plugin = ConformancePlugin(live, catalog())
+        code = pytest.main(_pytest_args(live, args), plugins=[plugin])
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        print("vcenter-conformance: no test matched the selection", file=sys.stderr)
+        return EXIT_USAGE
+    if code == pytest.ExitCode.USAGE_ERROR:
+        return EXIT_USAGE
+    if not plugin.results_path.exists():
+        print("vcenter-conformance: the run ended before writing results", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    results = read_results(plugin.results_path)
+    _print_summary(results, live)
+    if code in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
+        return EXIT_CANNOT_RUN
+    return int(results["exit_code"])
+
+
+def _print_summary(results: dict[str, Any], settings: Config) -> None:
+    req = results["summary"]["requirements"]
+    parts = ", ".join(f"{n} {status}" for status, n in req.items() if n)
+    print(f"\nvcenter-conformance {results['run']['id']}: requirements: {parts}")
+    for r in results["requirements"]:
+        if r["status"] in ("fail", "error"):
+            print(f"  {r['status'].upper():5} {r['id']}: {r['message'][:160]}")
+    print(f"HTML report: {settings.run_dir / 'report.html'}")
+    print(f"JUnit XML:   {settings.run_dir / 'junit.xml'}")
+    print(f"Results:     {settings.run_dir / 'results.json'}")
+
+
+# -- mock --------------------------------------------------------------------
+def cmd_mock(args: argparse.Namespace) -> int:
+    from .mock import MockSettings, serve
+
+    password = _password_from(args) or os.environ.get("CONFORMANCE_PASSWORD")
+    if not password:
+        raise UsageError("the mock needs a password: --password-env VAR (or CONFORMANCE_PASSWORD)")
+    flaws = frozenset(args.flaw or ())
+    try:
+        mock_settings = MockSettings(user=args.user, password=password, flaws=flaws)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"mock vCenter on http://{args.host}:{args.port} (user {args.user})", file=sys.stderr)
+    serve(mock_settings, host=args.host, port=args.port)
+    return EXIT_OK
+
+
+# -- catalog -----------------------------------------------------------------
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from .catalog import catalog
+
+    cat = catalog()
+    if args.format == "json":
+        text = json.dumps([dataclasses.asdict(r) for r in cat], indent=2) + "\n"
+    else:
+        lines = [
+            "# vcenter-conformance requirement catalog",
+            "",
+            f"{len(cat)} requirements. Sources: the vSphere Automation API reference pages "
+            "(seeds) and the distilled wire contract (contract.md).",
+            "",
+        ]
+        for r in cat:
+            lines += [f"## {r.id} ({r.level})", "", f"**{r.title}**", "", f"> {r.text}", ""]
+            lines.append(f"Source: {r.source}")
+            if r.accepts:
+                lines += ["", f"Accepts: {r.accepts}"]
+            lines += ["", "Tests: " + ", ".join(f"`{t}`" for t in r.tests), ""]
+        text = "\n".join(lines)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+# -- parser ------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vcenter-conformance",
+        description="Conformance tests for vSphere Content Library update and download sessions.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the suite (against the bundled mock unless --target)")
+    run.add_argument("--target", help="vCenter base URL, e.g. https://vcenter.example.com")
+    run.add_argument("--user", help="vCenter user (default administrator@vsphere.local)")
+    secret = run.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--password-env", metavar="VAR", help="environment variable holding the password"
+    )
+    secret.add_argument("--password", help=argparse.SUPPRESS)
+    run.add_argument("--datastore", help="datastore id backing the sandbox library")
+    run.add_argument("--config", type=Path, help="TOML settings file")
+    run.add_argument("--reports-dir", type=Path, help="where run reports go (default reports/)")
+    run.add_argument("--run-id", help="name of this run's report directory")
+    tls = run.add_mutually_exclusive_group()
+    tls.add_argument(
+        "--ca-bundle", type=Path, help="PEM file of the CA that signed the vCenter certificate"
+    )
+    tls.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate")
+    run.add_argument("--timeout", type=float, help="per-request timeout in seconds (default 30)")
+    run.add_argument(
+        "--max-examples", type=int, help="generated examples per operation (property tests)"
+    )
+    run.add_argument("--no-property-tests", action="store_true", help="skip the Schemathesis tests")
+    run.add_argument("-k", help="only tests matching this pytest -k expression")
+    run.add_argument("-v", "--verbose", action="store_true", help="one line per test")
+    run.add_argument(
+        "--print-config", action="store_true", help="show the effective settings and exit"
+    )
+    run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
+    run.set_defaults(func=cmd_run)
+
+    mock = sub.add_parser("mock", help="serve the bundled mock vCenter")
+    mock.add_argument("--host", default="127.0.0.1")
+    mock.add_argument("--port", type=int, default=8989)
+    mock.add_argument("--user", default="administrator@vsphere.local")
+    mock_secret = mock.add_mutually_exclusive_group()
+    mock_secret.add_argument("--password-env", metavar="VAR")
+    mock_secret.add_argument("--password")
+    mock.add_argument("--flaw", action="append", help="break one rule (test-only; repeatable)")
+    mock.set_defaults(func=cmd_mock)
+
+    cat = sub.add_parser("catalog", help="print the requirement catalog")
+    cat.add_argument("--format", choices=["md", "json"], default="md")
+    cat.add_argument("--output", "-o", help="write to this file instead of standard output")
+    cat.set_defaults(func=cmd_catalog)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ConfigError, UsageError) as exc:
+        print(f"vcenter-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("vcenter-conformance: interrupted", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""Run results: statuses, roll-up by requirement, results.json and the HTML report."""
+
+from ._results import (
+    RESULTS_SCHEMA_VERSION,
+    RequirementResult,
+    Status,
+    TestOutcome,
+    build_results,
+    exit_code_for,
+    read_results,
+    roll_up,
+)
+
+__all__ = [
+    "RESULTS_SCHEMA_VERSION",
+    "RequirementResult",
+    "Status",
+    "TestOutcome",
+    "build_results",
+    "exit_code_for",
+    "read_results",
+    "roll_up",
+]

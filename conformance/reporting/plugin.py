@@ -1,0 +1,225 @@
+"""The pytest plugin that turns test reports into conformance results.
+
+It classifies each test as PASS / FAIL / SKIP / ERROR (a conformance failure is
+FAIL; anything else that stops a test is ERROR), attributes failures to the
+requirement they name, decorates the pytest-html report, writes
+``results.json`` and finally blanks any secret left in the run's files.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import __version__
+from conformance.catalog import Catalog
+from conformance.checks import ConformanceFailure, ConformanceFailures, contract
+from conformance.client import GLOBAL_REDACTOR, Exchange, Redactor
+from conformance.config import Config
+
+from ._html import failure_details, requirement_table
+from ._results import Status, TestOutcome, build_results, count, roll_up, write_json
+
+#: Exchanges a test made, in order (filled by the suite's autouse fixture).
+EXCHANGES_KEY = pytest.StashKey[list[Exchange]]()
+#: The plugin instance, for the suite's fixtures.
+PLUGIN_NAME = "vcenter-conformance-results"
+
+
+def contract_version() -> str:
+    versions = sorted(
+        {str(doc.get("info", {}).get("version", "?")) for doc in contract().fragments.values()}
+    )
+    return ",".join(versions)
+
+
+def requirement_ids(item: pytest.Item) -> list[str]:
+    ids: list[str] = []
+    for marker in item.iter_markers("requirement"):
+        ids.extend(str(a) for a in marker.args)
+    return list(dict.fromkeys(ids))
+
+
+class ConformancePlugin:
+    """Collects outcomes during the run and writes the results at its end."""
+
+    def __init__(self, settings: Config, catalog: Catalog, redactor: Redactor = GLOBAL_REDACTOR):
+        self.settings = settings
+        self.catalog = catalog
+        self.redactor = redactor
+        self.outcomes: dict[str, TestOutcome] = {}
+        self.started = datetime.now(UTC)
+        self._t0 = time.monotonic()
+        self.target_info: dict[str, Any] = {}
+        self.results_path = settings.run_dir / "results.json"
+
+    # -- classification ------------------------------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        outcome = self.outcomes.get(item.nodeid)
+        if outcome is None:
+            requirements = requirement_ids(item)
+            outcome = TestOutcome(item.nodeid, item.name, requirements)
+            self.outcomes[item.nodeid] = outcome
+            for req in requirements:
+                item.user_properties.append(("requirement", req))
+        outcome.duration_s += report.duration
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self._classify(outcome, call, report)
+        elif report.when == "teardown" and report.failed and outcome.status is Status.PASS:
+            outcome.status = Status.ERROR
+            outcome.message = f"teardown: {_exception_text(call)}"
+        report.vcc_requirements = outcome.requirements
+        report.vcc_status = outcome.status
+        if report.when == "call" and outcome.failures:
+            import pytest_html  # imported lazily: only needed when there is a failure
+
+            extras = list(getattr(report, "extras", []))
+            extras.append(pytest_html.extras.html(failure_details(outcome.failures, self.catalog)))
+            report.extras = extras
+        return report
+
+    def _classify(
+        self, outcome: TestOutcome, call: pytest.CallInfo[None], report: pytest.TestReport
+    ) -> None:
+        if report.passed:
+            outcome.status = Status.PASS
+            return
+        if report.skipped:
+            outcome.status = Status.SKIP
+            longrepr = report.longrepr
+            outcome.message = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+            return
+        exc = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(exc, ConformanceFailures):
+            outcome.status = Status.FAIL
+            outcome.failures = [f.to_dict() for f in exc.failures]
+            if exc.stopped:
+                outcome.not_judged = _not_judged(outcome, exc.failures[-1].requirement_id)
+        elif isinstance(exc, ConformanceFailure):
+            outcome.status = Status.FAIL
+            outcome.failures = [exc.to_dict()]
+            outcome.not_judged = _not_judged(outcome, exc.requirement_id)
+        elif isinstance(exc, AssertionError) and report.when == "call":
+            # A Schemathesis check failure (or a bare assert): the target broke
+            # what the test checks; attribute it to the test's requirements.
+            outcome.status = Status.FAIL
+            text = self.redactor.redact(str(exc))
+            outcome.failures = [
+                {
+                    "requirement": req,
+                    "kind": type(exc).__name__,
+                    "title": "Check failed",
+                    "message": text[:4000],
+                    "expected": None,
+                    "actual": None,
+                    "exchange": None,
+                    "curl": None,
+                }
+                for req in outcome.requirements
+            ]
+        else:
+            outcome.status = Status.ERROR
+            outcome.message = self.redactor.redact(_exception_text(call))
+        if outcome.failures:
+            outcome.message = "; ".join(
+                f"[{f['requirement']}] {f['title']}" for f in outcome.failures
+            )
+
+    # -- HTML report ---------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        try:
+            from pytest_metadata.plugin import metadata_key
+        except ImportError:  # pragma: no cover - pytest-html depends on it
+            return
+        metadata = session.config.stash.get(metadata_key, None)
+        if metadata is not None:
+            metadata.clear()  # environment variables have no place in a shared report
+            metadata.update(self.run_metadata())
+
+    def run_metadata(self) -> dict[str, str]:
+        return {
+            "Target": self.settings.target or "bundled mock",
+            "Run id": self.settings.run_id,
+            "Suite version": __version__,
+            "Contract version": contract_version(),
+            "TLS verification": "off (--insecure)" if not self.settings.verify_tls else "on",
+        }
+
+    def pytest_html_report_title(self, report: Any) -> None:
+        report.title = f"vCenter conformance: {self.settings.target or 'bundled mock'}"
+
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells.insert(1, '<th class="sortable" data-column-type="requirement">Requirement</th>')
+        cells.insert(2, "<th>Verdict</th>")
+
+    def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
+        requirements = getattr(report, "vcc_requirements", [])
+        status = getattr(report, "vcc_status", None)
+        cells.insert(1, f'<td class="col-requirement">{", ".join(requirements)}</td>')
+        cells.insert(2, f"<td>{status.value.upper() if status else ''}</td>")
+
+    def pytest_html_results_summary(
+        self, prefix: list[str], summary: list[str], postfix: list[str], session: Any
+    ) -> None:
+        outcomes = list(self.outcomes.values())
+        results = roll_up(self.catalog, outcomes)
+        prefix.append(requirement_table(results, count([r.status for r in results])))
+
+    # -- results.json and the final sweep --------------------------------------
+    def run_info(self) -> dict[str, Any]:
+        return {
+            "id": self.settings.run_id,
+            "target": self.settings.target or "bundled mock",
+            "target_info": self.target_info,
+            "suite_version": __version__,
+            "contract_version": contract_version(),
+            "started": self.started.isoformat(timespec="seconds"),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "duration_s": round(time.monotonic() - self._t0, 2),
+            "config": self.settings.redacted(),
+        }
+
+    def results(self) -> dict[str, Any]:
+        return build_results(
+            run=self.run_info(), catalog=self.catalog, outcomes=list(self.outcomes.values())
+        )
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        write_json(self.results_path, self.results())
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        redact_tree(self.settings.run_dir, self.redactor)
+
+
+def _not_judged(outcome: TestOutcome, failed_requirement: str) -> list[str]:
+    return [r for r in outcome.requirements if r != failed_requirement]
+
+
+def _exception_text(call: pytest.CallInfo[None]) -> str:
+    if call.excinfo is None:
+        return ""
+    return f"{call.excinfo.typename}: {call.excinfo.value}"[:2000]
+
+
+def redact_tree(directory: Path, redactor: Redactor) -> list[Path]:
+    """Blank every registered secret in the text files under ``directory``."""
+    changed: list[Path] = []
+    if not directory.is_dir():
+        return changed
+    for path in directory.rglob("*"):
+        if not path.is_file() or path.suffix not in (".html", ".xml", ".json", ".txt", ".log"):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        clean = redactor.redact(text)
+        if clean != text:
+            path.write_text(clean, encoding="utf-8")
+            changed.append(path)
+    return changed

@@ -1,0 +1,96 @@
+"""The ``verify`` fixture's object: checks that a test may keep going after.
+
+A status check stops the test (nothing after it can be judged), but a wrong
+Content-Type or a malformed error body does not change what the rest of the
+test can observe, so those are recorded and the test goes on. Recorded
+failures are raised when the test ends (see ``conftest.pytest_pyfunc_call``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from conformance.checks import (
+    ConformanceFailure,
+    check_error_body,
+    check_error_type,
+    check_json_content_type,
+    check_response_schema,
+    check_status,
+    check_that,
+)
+from conformance.client import Exchange
+
+
+class Verifier:
+    def __init__(self) -> None:
+        self.failures: list[ConformanceFailure] = []
+
+    def soft(self, check: Callable[..., None], *args: Any, **kwargs: Any) -> bool:
+        """Run ``check``; record its failure instead of stopping the test."""
+        try:
+            check(*args, **kwargs)
+        except ConformanceFailure as failure:
+            self.failures.append(failure)
+            return False
+        return True
+
+    def success(
+        self,
+        exchange: Exchange,
+        status: int | Collection[int],
+        requirement: str,
+        what: str,
+        *,
+        operation_id: str | None = None,
+    ) -> Any:
+        """A success status (hard), a JSON content type (soft), the body's schema (hard)."""
+        check_status(exchange, status, requirement, what)
+        self.soft(check_json_content_type, exchange)
+        if operation_id is not None:
+            check_response_schema(exchange, operation_id, requirement)
+        return exchange.json
+
+    def void(self, exchange: Exchange, requirement: str, what: str) -> None:
+        """A void operation: 204 (hard) and no body (soft, under WIRE-VOID-204)."""
+        check_status(exchange, 204, requirement, what)
+        self.soft(
+            check_that,
+            not exchange.response_text.strip(),
+            "WIRE-VOID-204",
+            f"{what}: a 204 answer carries a body",
+            expected="no body",
+            actual=exchange.response_text[:200],
+            exchange=exchange,
+        )
+
+    def error(
+        self,
+        exchange: Exchange,
+        *,
+        status: int | Collection[int],
+        error_type: str | Collection[str],
+        requirement: str,
+        what: str,
+    ) -> None:
+        """A vAPI error: status and error_type stop the test; body and Content-Type do not."""
+        check_status(exchange, status, requirement, what)
+        self.soft(check_json_content_type, exchange)
+        first = error_type if isinstance(error_type, str) else sorted(error_type)[0]
+        self.soft(check_error_body, exchange, first)
+        check_error_type(exchange, error_type, requirement, what)
+
+    def that(
+        self,
+        condition: bool,
+        requirement: str,
+        message: str,
+        *,
+        expected: Any = None,
+        actual: Any = None,
+        exchange: Exchange | None = None,
+    ) -> None:
+        check_that(
+            condition, requirement, message, expected=expected, actual=actual, exchange=exchange
+        )

@@ -1,0 +1,206 @@
+"""Fixtures and hooks of the conformance suite.
+
+The run's settings come from ``vcenter-conformance run`` (which registers a
+:class:`ConformancePlugin`) or, under plain ``pytest --pyargs
+conformance.suites``, from ``--conformance-config`` and ``CONFORMANCE_*``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance.catalog import catalog
+from conformance.checks import ConformanceFailure, ConformanceFailures
+from conformance.client import ClientError, Exchange, VcenterApi, VcenterClient
+from conformance.config import Config, ConfigError, load_config
+from conformance.reporting.plugin import EXCHANGES_KEY, PLUGIN_NAME, ConformancePlugin
+
+from ._sandbox import Sandbox
+from ._verify import Verifier
+
+VERIFIER_KEY = pytest.StashKey[Verifier]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("vcenter-conformance")
+    group.addoption(
+        "--conformance-config",
+        metavar="FILE",
+        help="TOML settings file (CONFORMANCE_* variables override it)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "requirement(*ids): the catalog requirements this test judges"
+    )
+    config.addinivalue_line("markers", "destructive: changes state on the target (in the sandbox)")
+    config.addinivalue_line("markers", "optional(feature): needs an optional target feature")
+    config.addinivalue_line("markers", "fuzz: generated (property-based) requests")
+    if _plugin(config) is not None:
+        return
+    option = config.getoption("--conformance-config")
+    try:
+        settings = load_config(file=Path(option) if option else None)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"vcenter-conformance: {exc}") from None
+    if settings.target is None:
+        raise pytest.UsageError(
+            "vcenter-conformance: no target: set CONFORMANCE_TARGET (and CONFORMANCE_PASSWORD), "
+            "or use `vcenter-conformance run`, which can start the bundled mock"
+        )
+    config.pluginmanager.register(ConformancePlugin(settings, catalog()), PLUGIN_NAME)
+
+
+def _plugin(config: pytest.Config) -> ConformancePlugin | None:
+    for plugin in config.pluginmanager.get_plugins():
+        if isinstance(plugin, ConformancePlugin):
+            return plugin
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[None]:
+    """Raise the failures that ``verify.soft`` recorded once the test is over."""
+    verifier = pyfuncitem.stash.get(VERIFIER_KEY, None)
+    try:
+        result = yield
+    except ConformanceFailure as hard:
+        if verifier is not None and verifier.failures:
+            raise ConformanceFailures([*verifier.failures, hard], stopped=True) from None
+        raise
+    if verifier is not None and verifier.failures:
+        raise ConformanceFailures(verifier.failures)
+    return result
+
+
+# -- fixtures ----------------------------------------------------------------
+@pytest.fixture(scope="session")
+def settings(pytestconfig: pytest.Config) -> Config:
+    plugin = _plugin(pytestconfig)
+    assert plugin is not None
+    return plugin.settings
+
+
+@pytest.fixture(scope="session")
+def _exchange_listeners() -> list[Callable[[Exchange], None]]:
+    """Where each test's recorder hooks in; shared by every client the suite makes."""
+    return []
+
+
+def _fanout(listeners: list[Callable[[Exchange], None]]) -> Callable[[Exchange], None]:
+    def listener(exchange: Exchange) -> None:
+        for each in list(listeners):
+            each(exchange)
+
+    return listener
+
+
+@pytest.fixture(scope="session")
+def make_client(
+    settings: Config, _exchange_listeners: list[Callable[[Exchange], None]]
+) -> Iterator[Callable[[], VcenterClient]]:
+    """A factory of new, not yet logged-in clients (for the login-session tests)."""
+    made: list[VcenterClient] = []
+
+    def make() -> VcenterClient:
+        assert settings.target is not None
+        client = VcenterClient(
+            settings.target,
+            settings.user,
+            settings.password,
+            verify=settings.tls_verify,
+            timeout=settings.timeout,
+        )
+        client.add_listener(_fanout(_exchange_listeners))
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        with contextlib.suppress(ClientError):
+            client.logout()
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def client(make_client: Callable[[], VcenterClient], pytestconfig: pytest.Config) -> VcenterClient:
+    client = make_client()
+    client.login()
+    plugin = _plugin(pytestconfig)
+    if plugin is not None:
+        version = VcenterApi(client).version()
+        if version.status == 200 and isinstance(version.json, dict):
+            plugin.target_info = {
+                k: str(v) for k, v in version.json.items() if k in ("version", "build", "product")
+            }
+    return client
+
+
+@pytest.fixture(scope="session")
+def api(client: VcenterClient) -> VcenterApi:
+    return VcenterApi(client)
+
+
+@pytest.fixture(scope="session")
+def sandbox(api: VcenterApi, settings: Config) -> Iterator[Sandbox]:
+    box = Sandbox(api, settings)
+    try:
+        box.open()
+        yield box
+    finally:
+        problems = box.cleanup()
+        if problems:
+            pytest.fail(
+                "cleanup could not remove: "
+                + "; ".join(problems)
+                + f" (run `vcenter-conformance cleanup` for prefix {settings.run_prefix})",
+                pytrace=False,
+            )
+
+
+@pytest.fixture(autouse=True)
+def _record_exchanges(
+    request: pytest.FixtureRequest, _exchange_listeners: list[Callable[[Exchange], None]]
+) -> Iterator[None]:
+    recorded: list[Exchange] = []
+    request.node.stash[EXCHANGES_KEY] = recorded
+    _exchange_listeners.append(recorded.append)
+    yield
+    _exchange_listeners.remove(recorded.append)
+
+
+@pytest.fixture
+def verify(request: pytest.FixtureRequest) -> Verifier:
+    verifier = Verifier()
+    request.node.stash[VERIFIER_KEY] = verifier
+    return verifier
+
+
+@pytest.fixture
+def item(sandbox: Sandbox) -> str:
+    """A fresh, empty library item in the sandbox library."""
+    return sandbox.new_item()
+
+
+@pytest.fixture
+def update_session(sandbox: Sandbox, item: str) -> str:
+    """An ACTIVE update session on a fresh item."""
+    return sandbox.new_update_session(item)
+
+
+@pytest.fixture
+def download_session(sandbox: Sandbox, item: str) -> str:
+    """An ACTIVE download session on a fresh item."""
+    return sandbox.new_download_session(item)
+
+
+@pytest.fixture
+def unknown_id() -> str:
+    """A well-formed id no target has issued."""
+    return str(uuid.uuid4())

@@ -1,0 +1,110 @@
+"""The wire rules every operation shares: error bodies, content types, 204s, bad JSON.
+
+Seed page 003 (the vAPI Error schema), contract.md §6, §7.1 and §10.13.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from conformance.checks import check_error_body, check_json_content_type
+from conformance.client import Exchange, VcenterApi, VcenterClient
+
+from ._sandbox import Sandbox
+from ._verify import Verifier
+
+ErrorCase = Callable[[VcenterApi, VcenterClient, Sandbox, str], Exchange]
+
+# Requests every conforming target answers with a vAPI error (and its documented status).
+ERROR_CASES: dict[str, tuple[int, ErrorCase]] = {
+    "not-found": (404, lambda api, client, box, unknown: api.update_sessions.get(unknown)),
+    "not-allowed": (
+        400,
+        lambda api, client, box, unknown: api.update_sessions.delete(
+            box.new_update_session(box.new_item())
+        ),
+    ),
+    "invalid-argument": (400, lambda api, client, box, unknown: api.update_sessions.create({})),
+    "unauthenticated": (
+        401,
+        lambda api, client, box, unknown: client.request(
+            "GET", "/api/content/library/item/update-session", auth=False
+        ),
+    ),
+    "download-not-found": (
+        404,
+        lambda api, client, box, unknown: api.download_sessions.delete(unknown),
+    ),
+}
+
+
+@pytest.mark.requirement("ERR-BODY-SCHEMA", "WIRE-JSON-CONTENT-TYPE")
+@pytest.mark.parametrize("case", list(ERROR_CASES))
+def test_error_bodies_are_vapi_standard_errors(
+    api: VcenterApi,
+    client: VcenterClient,
+    sandbox: Sandbox,
+    verify: Verifier,
+    unknown_id: str,
+    case: str,
+) -> None:
+    _status, send = ERROR_CASES[case]
+    exchange = send(api, client, sandbox, unknown_id)
+    sandbox.track_created(exchange, "update")
+    # The status itself is judged by the operation's own requirement.
+    if exchange.status < 400:
+        pytest.skip(f"{case}: the target answered {exchange.status}, no error to judge")
+    verify.soft(check_json_content_type, exchange)
+    check_error_body(exchange)
+
+
+VOID_OPERATIONS = ["keep-alive", "update", "cancel", "delete"]
+
+
+@pytest.mark.requirement("WIRE-VOID-204")
+@pytest.mark.parametrize("operation", VOID_OPERATIONS)
+def test_void_operations_answer_204_without_body(
+    api: VcenterApi, update_session: str, verify: Verifier, operation: str
+) -> None:
+    sessions = api.update_sessions
+    if operation == "keep-alive":
+        exchange = sessions.keep_alive(update_session)
+    elif operation == "update":
+        exchange = sessions.update(
+            update_session, {"warning_behavior": [{"type": "EXPIRED_CERTIFICATE", "ignored": True}]}
+        )
+    elif operation == "cancel":
+        exchange = sessions.cancel(update_session)
+    else:
+        sessions.cancel(update_session)
+        exchange = sessions.delete(update_session)
+    verify.void(exchange, "WIRE-VOID-204", operation)
+
+
+MALFORMED_BODIES = {
+    "not-json": "{library_item_id: ",
+    "json-array": "[]",
+    "json-string": '"library_item_id"',
+    "wrong-type": '{"library_item_id": 12345}',
+    "nested-wrong-type": '{"library_item_id": "x", "warning_behavior": {"type": 1}}',
+}
+
+
+@pytest.mark.requirement("WIRE-MALFORMED-JSON-400")
+@pytest.mark.parametrize("body", list(MALFORMED_BODIES))
+def test_malformed_json_is_invalid_argument(
+    client: VcenterClient, sandbox: Sandbox, verify: Verifier, body: str
+) -> None:
+    exchange = client.request(
+        "POST", "/api/content/library/item/update-session", data=MALFORMED_BODIES[body]
+    )
+    sandbox.track_created(exchange, "update")
+    verify.error(
+        exchange,
+        status=400,
+        error_type="INVALID_ARGUMENT",
+        requirement="WIRE-MALFORMED-JSON-400",
+        what=f"create with a {body} body",
+    )

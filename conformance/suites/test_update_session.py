@@ -1,0 +1,486 @@
+"""Update sessions: create, get, list, update, keep-alive, complete, cancel, fail, delete.
+
+Seed pages 000 (delete), 002 (complete), 003 (update), 004 (the service);
+contract.md §3 and §4 for the operations the pages name but do not detail.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from conformance.checks import check_datetime
+from conformance.client import VcenterApi
+
+from ._sandbox import Sandbox, require
+from ._verify import Verifier
+
+pytestmark = pytest.mark.destructive
+
+NACS = "NOT_ALLOWED_IN_CURRENT_STATE"
+WARNING_BEHAVIOR = [{"type": "SELF_SIGNED_CERTIFICATE", "ignored": True}]
+
+
+def get_model(api: VcenterApi, verify: Verifier, session_id: str, requirement: str) -> Any:
+    exchange = api.update_sessions.get(session_id)
+    body = verify.success(exchange, 200, requirement, "get of the update session")
+    verify.that(isinstance(body, dict), requirement, "get did not return an object", actual=body)
+    return body
+
+
+def get_state(api: VcenterApi, verify: Verifier, session_id: str, requirement: str) -> str:
+    return str(get_model(api, verify, session_id, requirement).get("state"))
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@pytest.mark.requirement("US-CREATE-201")
+def test_update_session_create_returns_bare_id(
+    api: VcenterApi, sandbox: Sandbox, item: str, verify: Verifier
+) -> None:
+    exchange = api.update_sessions.create({"library_item_id": item})
+    sandbox.track_created(exchange, "update")
+    body = verify.success(exchange, 201, "US-CREATE-201", "update session create")
+    verify.that(
+        isinstance(body, str) and bool(body),
+        "US-CREATE-201",
+        "create must return the new session's id as a bare JSON string",
+        expected='"<id>"',
+        actual=exchange.response_text[:200],
+        exchange=exchange,
+    )
+    get_model(api, verify, body, "US-CREATE-201")
+
+
+@pytest.mark.requirement("US-CREATE-UNKNOWN-ITEM-404")
+def test_update_session_create_on_unknown_item_is_not_found(
+    api: VcenterApi, sandbox: Sandbox, verify: Verifier, unknown_id: str
+) -> None:
+    exchange = api.update_sessions.create({"library_item_id": unknown_id})
+    sandbox.track_created(exchange, "update")
+    verify.error(
+        exchange,
+        status=404,
+        error_type="NOT_FOUND",
+        requirement="US-CREATE-UNKNOWN-ITEM-404",
+        what="update session create on an unknown library item",
+    )
+
+
+@pytest.mark.requirement("US-CREATE-MISSING-ITEM-400")
+def test_update_session_create_without_item_is_invalid_argument(
+    api: VcenterApi, sandbox: Sandbox, verify: Verifier
+) -> None:
+    exchange = api.update_sessions.create({})
+    sandbox.track_created(exchange, "update")
+    verify.error(
+        exchange,
+        status=400,
+        error_type="INVALID_ARGUMENT",
+        requirement="US-CREATE-MISSING-ITEM-400",
+        what="update session create without library_item_id",
+    )
+
+
+@pytest.mark.requirement("US-ONE-ACTIVE-PER-ITEM")
+def test_update_session_second_create_on_active_item_is_refused(
+    api: VcenterApi, sandbox: Sandbox, item: str, update_session: str, verify: Verifier
+) -> None:
+    exchange = api.update_sessions.create({"library_item_id": item})
+    sandbox.track_created(exchange, "update")
+    verify.error(
+        exchange,
+        status=(400, 500),
+        error_type="RESOURCE_BUSY",
+        requirement="US-ONE-ACTIVE-PER-ITEM",
+        what="a second update session create on an item with an ACTIVE session",
+    )
+    verify.that(
+        get_state(api, verify, update_session, "US-ONE-ACTIVE-PER-ITEM") == "ACTIVE",
+        "US-ONE-ACTIVE-PER-ITEM",
+        "the first session must stay ACTIVE after a refused second create",
+    )
+
+
+@pytest.mark.requirement("US-NEW-AFTER-TERMINAL")
+def test_update_session_create_after_cancel_succeeds(
+    api: VcenterApi, sandbox: Sandbox, item: str, update_session: str, verify: Verifier
+) -> None:
+    require(api.update_sessions.cancel(update_session), 204, "cancel of the first session")
+    exchange = api.update_sessions.create({"library_item_id": item})
+    sandbox.track_created(exchange, "update")
+    verify.success(
+        exchange, 201, "US-NEW-AFTER-TERMINAL", "update session create after the previous ended"
+    )
+
+
+@pytest.mark.requirement("US-GET-MODEL", "WIRE-DATETIME-FORMAT")
+def test_update_session_get_returns_documented_model(
+    api: VcenterApi, item: str, update_session: str, verify: Verifier
+) -> None:
+    exchange = api.update_sessions.get(update_session)
+    body = verify.success(
+        exchange, 200, "US-GET-MODEL", "update session get", operation_id="update_session_get"
+    )
+    verify.that(
+        "id" not in body, "US-GET-MODEL", "get must not return id", actual=body, exchange=exchange
+    )
+    verify.that(
+        body.get("library_item_id") == item,
+        "US-GET-MODEL",
+        "library_item_id must name the item the session was created for",
+        expected=item,
+        actual=body.get("library_item_id"),
+        exchange=exchange,
+    )
+    verify.that(
+        body.get("state") == "ACTIVE",
+        "US-GET-MODEL",
+        "a new session is ACTIVE",
+        expected="ACTIVE",
+        actual=body.get("state"),
+        exchange=exchange,
+    )
+    verify.that(
+        body.get("client_progress") == 0,
+        "US-GET-MODEL",
+        "the initial progress is 0",
+        expected=0,
+        actual=body.get("client_progress"),
+        exchange=exchange,
+    )
+    verify.soft(check_datetime, body.get("expiration_time"), "expiration_time", exchange)
+
+
+@pytest.mark.requirement("US-PREVIEW-INFO-ACTIVE-ONLY")
+@pytest.mark.parametrize("ending", ["cancel", "complete"])
+def test_update_session_preview_info_absent_when_not_active(
+    api: VcenterApi, update_session: str, verify: Verifier, ending: str
+) -> None:
+    require(getattr(api.update_sessions, ending)(update_session), 204, ending)
+    body = get_model(api, verify, update_session, "US-PREVIEW-INFO-ACTIVE-ONLY")
+    verify.that(
+        body.get("preview_info") is None,
+        "US-PREVIEW-INFO-ACTIVE-ONLY",
+        f"preview_info is set after {ending}, when the session is {body.get('state')}",
+        expected="no preview_info",
+        actual=body.get("preview_info"),
+    )
+
+
+@pytest.mark.requirement("US-LIST")
+def test_update_session_list_filters_by_library_item(
+    api: VcenterApi, sandbox: Sandbox, verify: Verifier
+) -> None:
+    item_a, item_b = sandbox.new_item(), sandbox.new_item()
+    session_a = sandbox.new_update_session(item_a)
+    session_b = sandbox.new_update_session(item_b)
+    everything = api.update_sessions.list()
+    ids = verify.success(
+        everything, 200, "US-LIST", "update session list", operation_id="update_session_list"
+    )
+    verify.that(
+        session_a in ids and session_b in ids,
+        "US-LIST",
+        "the unfiltered list must contain both sessions this user created",
+        expected=[session_a, session_b],
+        actual=ids,
+        exchange=everything,
+    )
+    filtered = api.update_sessions.list(library_item_id=item_a)
+    ids_a = verify.success(filtered, 200, "US-LIST", "update session list filtered by item")
+    verify.that(
+        session_a in ids_a and session_b not in ids_a,
+        "US-LIST",
+        "the list filtered by library_item_id must contain that item's session only",
+        expected=f"{session_a} and not {session_b}",
+        actual=ids_a,
+        exchange=filtered,
+    )
+
+
+@pytest.mark.requirement("US-LIST-UNKNOWN-ITEM-404")
+def test_update_session_list_of_unknown_item_is_not_found(
+    api: VcenterApi, verify: Verifier, unknown_id: str
+) -> None:
+    verify.error(
+        api.update_sessions.list(library_item_id=unknown_id),
+        status=404,
+        error_type="NOT_FOUND",
+        requirement="US-LIST-UNKNOWN-ITEM-404",
+        what="update session list of an unknown library item",
+    )
+
+
+@pytest.mark.requirement("US-COMPLETE-DONE", "US-DELETE-DONE-204")
+def test_update_session_complete_then_delete(
+    api: VcenterApi, update_session: str, verify: Verifier
+) -> None:
+    verify.void(api.update_sessions.complete(update_session), "US-COMPLETE-DONE", "complete")
+    state = get_state(api, verify, update_session, "US-COMPLETE-DONE")
+    verify.that(
+        state == "DONE",
+        "US-COMPLETE-DONE",
+        "complete must reach DONE",
+        expected="DONE",
+        actual=state,
+    )
+    verify.void(
+        api.update_sessions.delete(update_session), "US-DELETE-DONE-204", "delete of a DONE session"
+    )
+    verify.error(
+        api.update_sessions.get(update_session),
+        status=404,
+        error_type="NOT_FOUND",
+        requirement="US-DELETE-DONE-204",
+        what="get after delete",
+    )
+
+
+@pytest.mark.requirement("US-DELETE-DONE-204")
+@pytest.mark.parametrize("ending", ["cancel", "fail"])
+def test_update_session_delete_after_cancel_and_fail(
+    api: VcenterApi, update_session: str, verify: Verifier, ending: str
+) -> None:
+    if ending == "cancel":
+        require(api.update_sessions.cancel(update_session), 204, "cancel")
+    else:
+        require(api.update_sessions.fail(update_session, "vcenter-conformance"), 204, "fail")
+    verify.void(
+        api.update_sessions.delete(update_session), "US-DELETE-DONE-204", f"delete after {ending}"
+    )
+    verify.error(
+        api.update_sessions.get(update_session),
+        status=404,
+        error_type="NOT_FOUND",
+        requirement="US-DELETE-DONE-204",
+        what="get after delete",
+    )
+
+
+@pytest.mark.requirement("US-DELETE-ACTIVE-400", "ERR-BODY-SCHEMA")
+def test_update_session_delete_while_active_is_rejected(
+    api: VcenterApi, update_session: str, verify: Verifier
+) -> None:
+    verify.error(
+        api.update_sessions.delete(update_session),
+        status=400,
+        error_type=NACS,
+        requirement="US-DELETE-ACTIVE-400",
+        what="delete of an ACTIVE update session",
+    )
+    state = get_state(api, verify, update_session, "US-DELETE-ACTIVE-400")
+    verify.that(
+        state == "ACTIVE",
+        "US-DELETE-ACTIVE-400",
+        "a refused delete must leave the session ACTIVE",
+        expected="ACTIVE",
+        actual=state,
+    )
+
+
+UNKNOWN_ID_OPERATIONS = {
+    "get": lambda api, sid: api.update_sessions.get(sid),
+    "update": lambda api, sid: api.update_sessions.update(
+        sid, {"warning_behavior": WARNING_BEHAVIOR}
+    ),
+    "delete": lambda api, sid: api.update_sessions.delete(sid),
+    "complete": lambda api, sid: api.update_sessions.complete(sid),
+    "cancel": lambda api, sid: api.update_sessions.cancel(sid),
+    "fail": lambda api, sid: api.update_sessions.fail(sid, "vcenter-conformance"),
+    "keep-alive": lambda api, sid: api.update_sessions.keep_alive(sid),
+}
+
+
+@pytest.mark.requirement("US-UNKNOWN-ID-404", "ERR-BODY-SCHEMA")
+@pytest.mark.parametrize("operation", list(UNKNOWN_ID_OPERATIONS))
+def test_update_session_unknown_id_is_not_found(
+    api: VcenterApi, verify: Verifier, unknown_id: str, operation: str
+) -> None:
+    verify.error(
+        UNKNOWN_ID_OPERATIONS[operation](api, unknown_id),
+        status=404,
+        error_type="NOT_FOUND",
+        requirement="US-UNKNOWN-ID-404",
+        what=f"{operation} of an unknown update session",
+    )
+
+
+ACTIVE_ONLY_OPERATIONS = {
+    "complete": lambda api, sid: api.update_sessions.complete(sid),
+    "cancel": lambda api, sid: api.update_sessions.cancel(sid),
+    "fail": lambda api, sid: api.update_sessions.fail(sid, "vcenter-conformance"),
+    "keep-alive": lambda api, sid: api.update_sessions.keep_alive(sid),
+    "update": lambda api, sid: api.update_sessions.update(
+        sid, {"warning_behavior": WARNING_BEHAVIOR}
+    ),
+}
+ENDINGS = {"DONE": "complete", "CANCELED": "cancel", "ERROR": "fail"}
+
+
+@pytest.mark.requirement("US-NOT-ACTIVE-400")
+@pytest.mark.parametrize("operation", list(ACTIVE_ONLY_OPERATIONS))
+@pytest.mark.parametrize("state", list(ENDINGS))
+def test_update_session_operations_when_not_active_are_rejected(
+    api: VcenterApi, update_session: str, verify: Verifier, state: str, operation: str
+) -> None:
+    require(ACTIVE_ONLY_OPERATIONS[ENDINGS[state]](api, update_session), 204, ENDINGS[state])
+    verify.error(
+        ACTIVE_ONLY_OPERATIONS[operation](api, update_session),
+        status=400,
+        error_type=NACS,
+        requirement="US-NOT-ACTIVE-400",
+        what=f"{operation} of a {state} update session",
+    )
+    after = get_state(api, verify, update_session, "US-NOT-ACTIVE-400")
+    verify.that(
+        after == state,
+        "US-NOT-ACTIVE-400",
+        f"a refused {operation} must not change the state",
+        expected=state,
+        actual=after,
+    )
+
+
+@pytest.mark.requirement("US-CANCEL-CANCELED")
+def test_update_session_cancel_reaches_canceled(
+    api: VcenterApi, update_session: str, verify: Verifier
+) -> None:
+    verify.void(api.update_sessions.cancel(update_session), "US-CANCEL-CANCELED", "cancel")
+    state = get_state(api, verify, update_session, "US-CANCEL-CANCELED")
+    verify.that(
+        state == "CANCELED",
+        "US-CANCEL-CANCELED",
+        "cancel must reach CANCELED",
+        expected="CANCELED",
+        actual=state,
+    )
+
+
+@pytest.mark.requirement("US-FAIL-ERROR")
+def test_update_session_fail_reaches_error_with_message(
+    api: VcenterApi, update_session: str, verify: Verifier, unknown_id: str
+) -> None:
+    message = f"vcenter-conformance simulated client failure {unknown_id[:8]}"
+    verify.void(api.update_sessions.fail(update_session, message), "US-FAIL-ERROR", "fail")
+    body = get_model(api, verify, update_session, "US-FAIL-ERROR")
+    verify.that(
+        body.get("state") == "ERROR",
+        "US-FAIL-ERROR",
+        "fail must reach ERROR",
+        expected="ERROR",
+        actual=body.get("state"),
+    )
+    error_message = body.get("error_message")
+    verify.that(
+        isinstance(error_message, dict) and message in str(error_message),
+        "US-FAIL-ERROR",
+        "error_message must carry the client's message",
+        expected=f"a LocalizableMessage containing {message!r}",
+        actual=error_message,
+    )
+
+
+@pytest.mark.requirement("US-PATCH-WARNING-ONLY")
+def test_update_session_patch_changes_only_warning_behavior(
+    api: VcenterApi, sandbox: Sandbox, item: str, update_session: str, verify: Verifier
+) -> None:
+    req = "US-PATCH-WARNING-ONLY"
+    before = get_model(api, verify, update_session, req)
+    verify.void(
+        api.update_sessions.update(update_session, {"warning_behavior": WARNING_BEHAVIOR}),
+        req,
+        "update with warning_behavior",
+    )
+    after = get_model(api, verify, update_session, req)
+    verify.that(
+        after.get("warning_behavior") == WARNING_BEHAVIOR,
+        req,
+        "update must set warning_behavior",
+        expected=WARNING_BEHAVIOR,
+        actual=after.get("warning_behavior"),
+    )
+    # Fields "not used for the update operation": ignored (204) or refused (400
+    # INVALID_ARGUMENT) are both within the docs; changing them is not.
+    other_item = sandbox.new_item()
+    attempt = api.update_sessions.update(
+        update_session,
+        {
+            "warning_behavior": WARNING_BEHAVIOR,
+            "client_progress": 42,
+            "state": "DONE",
+            "library_item_id": other_item,
+        },
+    )
+    if attempt.status != 204:
+        verify.error(
+            attempt,
+            status=400,
+            error_type="INVALID_ARGUMENT",
+            requirement=req,
+            what="update with properties the update operation does not use",
+        )
+    final = get_model(api, verify, update_session, req)
+    for key in ("state", "client_progress", "library_item_id", "library_item_content_version"):
+        verify.that(
+            final.get(key) == before.get(key),
+            req,
+            f"update must not change {key}",
+            expected=before.get(key),
+            actual=final.get(key),
+            exchange=attempt,
+        )
+
+
+@pytest.mark.requirement("US-PATCH-INVALID-400")
+def test_update_session_patch_with_invalid_spec_is_invalid_argument(
+    api: VcenterApi, update_session: str, verify: Verifier
+) -> None:
+    verify.error(
+        api.update_sessions.update(update_session, {"warning_behavior": "not-a-list"}),
+        status=400,
+        error_type="INVALID_ARGUMENT",
+        requirement="US-PATCH-INVALID-400",
+        what="update with a warning_behavior that is not a list",
+    )
+
+
+@pytest.mark.requirement("US-KEEPALIVE-EXTENDS")
+def test_update_session_keep_alive_extends_expiration(
+    api: VcenterApi, update_session: str, verify: Verifier, settings: Any
+) -> None:
+    req = "US-KEEPALIVE-EXTENDS"
+    before = get_model(api, verify, update_session, req).get("expiration_time")
+    time.sleep(settings.keepalive_wait)
+    verify.void(api.update_sessions.keep_alive(update_session), req, "keep-alive")
+    after = get_model(api, verify, update_session, req).get("expiration_time")
+    verify.that(
+        isinstance(before, str)
+        and isinstance(after, str)
+        and parse_time(after) > parse_time(before),
+        req,
+        "keep-alive must move expiration_time forward",
+        expected=f"later than {before}",
+        actual=after,
+    )
+
+
+@pytest.mark.requirement("US-KEEPALIVE-PROGRESS")
+def test_update_session_keep_alive_records_progress(
+    api: VcenterApi, update_session: str, verify: Verifier
+) -> None:
+    req = "US-KEEPALIVE-PROGRESS"
+    verify.void(
+        api.update_sessions.keep_alive(update_session, client_progress=50),
+        req,
+        "keep-alive with progress",
+    )
+    progress = get_model(api, verify, update_session, req).get("client_progress")
+    verify.that(
+        progress == 50, req, "keep-alive must record client_progress", expected=50, actual=progress
+    )
