@@ -78,5 +78,9 @@ def test_mock_imports_nothing_from_the_suite() -> None:
 
 
 def test_the_checker_sees_forbidden_imports() -> None:
-    source = "from conformance.suites import conftest\nfrom ..checks import x\nimport conformance.client\n"
+    source = (
+        "from conformance.suites import conftest\n"
+        "from ..checks import x\n"
+        "import conformance.client\n"
+    )
     assert imported_layers(source, "conformance.mock") == {"suites", "checks", "client"}

@@ -14,7 +14,7 @@ from typing import Any
 
 from conformance.client import Exchange
 
-from ._contract import contract, error_definition_name, validation_errors
+from ._contract import contract, error_definition_name, is_datetime_error, validation_errors
 from ._failures import (
     ErrorBodyMismatch,
     ResponseSchemaMismatch,
@@ -128,8 +128,14 @@ def check_error_type(
         )
 
 
-def check_response_schema(exchange: Exchange, operation_id: str, requirement: str) -> None:
-    """The body matches the schema the contract documents for this operation and status."""
+def check_response_schema(
+    exchange: Exchange, operation_id: str, requirement: str, *, datetimes: bool = True
+) -> None:
+    """The body matches the schema the contract documents for this operation and status.
+
+    ``datetimes=False`` leaves date-time formats to :func:`check_response_datetimes`,
+    so that they are reported under their own requirement.
+    """
     validator = contract().response_validator(operation_id, exchange.status)
     if validator is None:
         return
@@ -142,12 +148,32 @@ def check_response_schema(exchange: Exchange, operation_id: str, requirement: st
             actual=exchange.response_text[:200] or "(empty body)",
             exchange=exchange,
         )
-    problems = validation_errors(validator, body)
+    keep = None if datetimes else (lambda e: not is_datetime_error(e))
+    problems = validation_errors(validator, body, only=keep)
     if problems:
         raise ResponseSchemaMismatch(
             requirement,
             f"{operation_id} answered {exchange.status} with a body that breaks the contract",
             expected=f"the {exchange.status} schema of {operation_id}",
+            actual="; ".join(problems),
+            exchange=exchange,
+        )
+
+
+def check_response_datetimes(
+    exchange: Exchange, operation_id: str, requirement: str = DATETIME_REQUIREMENT
+) -> None:
+    """Every field the contract types as ``date-time`` is an RFC 3339 date-time."""
+    validator = contract().response_validator(operation_id, exchange.status)
+    body = exchange.json_or(_NOT_JSON)
+    if validator is None or body is _NOT_JSON:
+        return
+    problems = validation_errors(validator, body, only=is_datetime_error)
+    if problems:
+        raise UnexpectedValue(
+            requirement,
+            f"{operation_id} answered with a date-time that is not RFC 3339",
+            expected="YYYY-MM-DDThh:mm:ss[.sss](Z|±hh:mm)",
             actual="; ".join(problems),
             exchange=exchange,
         )

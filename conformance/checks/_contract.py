@@ -9,6 +9,7 @@ resolving as they do for Schemathesis.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -112,9 +113,21 @@ def error_definition_name(error_type: str) -> str:
     return "".join(part.capitalize() for part in error_type.split("_"))
 
 
-def validation_errors(validator: Draft202012Validator, instance: Any, limit: int = 5) -> list[str]:
-    """Readable messages for the first ``limit`` schema violations, best first."""
+def is_datetime_error(error: Any) -> bool:
+    return bool(error.validator == "format" and error.validator_value == "date-time")
+
+
+def validation_errors(
+    validator: Draft202012Validator,
+    instance: Any,
+    limit: int = 5,
+    *,
+    only: Callable[[Any], bool] | None = None,
+) -> list[str]:
+    """Readable messages for the first ``limit`` schema violations (those ``only`` keeps)."""
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    if only is not None:
+        errors = [e for e in errors if only(e)]
     messages = []
     for error in errors[:limit]:
         where = "/".join(str(p) for p in error.absolute_path) or "(body)"

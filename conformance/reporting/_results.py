@@ -110,7 +110,10 @@ def roll_up(catalog: Catalog, outcomes: list[TestOutcome]) -> list[RequirementRe
             verdict = outcome.verdict_for(req.id)
             if verdict is not None:
                 verdicts.append((outcome, verdict))
-        status = worst([v for _, v in verdicts])
+        # "Not judged" (the test stopped on another requirement first) counts
+        # only when no test judged this requirement at all.
+        judged = [v for o, v in verdicts if req.id not in o.not_judged or v is Status.FAIL]
+        status = worst(judged or [v for _, v in verdicts])
         message = ""
         for outcome, verdict in verdicts:
             if verdict is status and status in (Status.FAIL, Status.ERROR, Status.SKIP):

@@ -16,6 +16,7 @@ from conformance.checks import (
     check_error_body,
     check_error_type,
     check_json_content_type,
+    check_response_datetimes,
     check_response_schema,
     check_status,
     check_that,
@@ -26,6 +27,8 @@ from conformance.client import Exchange
 class Verifier:
     def __init__(self) -> None:
         self.failures: list[ConformanceFailure] = []
+        #: the last exchange judged: what a later ``that()`` failure shows by default
+        self.last_exchange: Exchange | None = None
 
     def soft(self, check: Callable[..., None], *args: Any, **kwargs: Any) -> bool:
         """Run ``check``; record its failure instead of stopping the test."""
@@ -45,15 +48,22 @@ class Verifier:
         *,
         operation_id: str | None = None,
     ) -> Any:
-        """A success status (hard), a JSON content type (soft), the body's schema (hard)."""
+        """A success status (hard), a JSON content type (soft), the body's schema (hard).
+
+        Date-times in the body are judged under WIRE-DATETIME-FORMAT (soft), not
+        under the operation's requirement.
+        """
+        self.last_exchange = exchange
         check_status(exchange, status, requirement, what)
         self.soft(check_json_content_type, exchange)
         if operation_id is not None:
-            check_response_schema(exchange, operation_id, requirement)
+            check_response_schema(exchange, operation_id, requirement, datetimes=False)
+            self.soft(check_response_datetimes, exchange, operation_id)
         return exchange.json
 
     def void(self, exchange: Exchange, requirement: str, what: str) -> None:
         """A void operation: 204 (hard) and no body (soft, under WIRE-VOID-204)."""
+        self.last_exchange = exchange
         check_status(exchange, 204, requirement, what)
         self.soft(
             check_that,
@@ -75,6 +85,7 @@ class Verifier:
         what: str,
     ) -> None:
         """A vAPI error: status and error_type stop the test; body and Content-Type do not."""
+        self.last_exchange = exchange
         check_status(exchange, status, requirement, what)
         self.soft(check_json_content_type, exchange)
         first = error_type if isinstance(error_type, str) else sorted(error_type)[0]
@@ -92,5 +103,10 @@ class Verifier:
         exchange: Exchange | None = None,
     ) -> None:
         check_that(
-            condition, requirement, message, expected=expected, actual=actual, exchange=exchange
+            condition,
+            requirement,
+            message,
+            expected=expected,
+            actual=actual,
+            exchange=exchange or self.last_exchange,
         )

@@ -57,7 +57,7 @@ def test_error_bodies_are_vapi_standard_errors(
     if exchange.status < 400:
         pytest.skip(f"{case}: the target answered {exchange.status}, no error to judge")
     verify.soft(check_json_content_type, exchange)
-    check_error_body(exchange)
+    verify.soft(check_error_body, exchange)
 
 
 VOID_OPERATIONS = ["keep-alive", "update", "cancel", "delete"]

@@ -263,7 +263,7 @@ def test_update_session_delete_after_cancel_and_fail(
     )
 
 
-@pytest.mark.requirement("US-DELETE-ACTIVE-400", "ERR-BODY-SCHEMA")
+@pytest.mark.requirement("US-DELETE-ACTIVE-400")
 def test_update_session_delete_while_active_is_rejected(
     api: VcenterApi, update_session: str, verify: Verifier
 ) -> None:
@@ -297,7 +297,7 @@ UNKNOWN_ID_OPERATIONS = {
 }
 
 
-@pytest.mark.requirement("US-UNKNOWN-ID-404", "ERR-BODY-SCHEMA")
+@pytest.mark.requirement("US-UNKNOWN-ID-404")
 @pytest.mark.parametrize("operation", list(UNKNOWN_ID_OPERATIONS))
 def test_update_session_unknown_id_is_not_found(
     api: VcenterApi, verify: Verifier, unknown_id: str, operation: str

@@ -1,0 +1,69 @@
+"""Run the conformance suite as a user would: ``python -m conformance run`` in a subprocess.
+
+Shared by the project's tests that judge the suite itself (self-validation,
+exit codes, reports). Not a test module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PASSWORD_VAR = "VCC_TEST_PASSWORD"
+USER = "administrator@vsphere.local"
+PASSWORD = "S3cret-for-self-validation!"
+
+
+@dataclass
+class SuiteRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    run_dir: Path
+
+    @property
+    def results(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.run_dir / "results.json").read_text())
+        return data
+
+    def requirement_status(self, requirement_id: str) -> str:
+        for req in self.results["requirements"]:
+            if req["id"] == requirement_id:
+                return str(req["status"])
+        raise KeyError(requirement_id)
+
+    def statuses(self) -> dict[str, str]:
+        return {r["id"]: r["status"] for r in self.results["requirements"]}
+
+    def explain(self) -> str:
+        return f"exit {self.returncode}\n{self.stdout[-3000:]}\n{self.stderr[-3000:]}"
+
+
+def run_suite(
+    reports: Path,
+    *args: str,
+    target: str | None = None,
+    password: str | None = PASSWORD,
+    run_id: str = "run",
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
+) -> SuiteRun:
+    command = [sys.executable, "-m", "conformance", "run", "--reports-dir", str(reports)]
+    command += ["--run-id", run_id]
+    if target is not None:
+        command += ["--target", target, "--user", USER]
+        if password is not None:
+            command += ["--password-env", PASSWORD_VAR]
+    command += list(args)
+    full_env = {**os.environ, **(env or {})}
+    if password is not None:
+        full_env[PASSWORD_VAR] = password
+    proc = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, env=full_env, check=False
+    )
+    return SuiteRun(proc.returncode, proc.stdout, proc.stderr, reports / run_id)
