@@ -2,9 +2,9 @@
 
 from ._results import (
     RESULTS_SCHEMA_VERSION,
+    CaseOutcome,
     RequirementResult,
     Status,
-    TestOutcome,
     build_results,
     exit_code_for,
     read_results,
@@ -13,9 +13,9 @@ from ._results import (
 
 __all__ = [
     "RESULTS_SCHEMA_VERSION",
+    "CaseOutcome",
     "RequirementResult",
     "Status",
-    "TestOutcome",
     "build_results",
     "exit_code_for",
     "read_results",

@@ -39,7 +39,7 @@ def worst(statuses: list[Status]) -> Status:
 
 
 @dataclass
-class TestOutcome:
+class CaseOutcome:
     """What one test found. ``failures`` are dicts from ConformanceFailure.to_dict()."""
 
     nodeid: str
@@ -101,11 +101,11 @@ class RequirementResult:
         }
 
 
-def roll_up(catalog: Catalog, outcomes: list[TestOutcome]) -> list[RequirementResult]:
+def roll_up(catalog: Catalog, outcomes: list[CaseOutcome]) -> list[RequirementResult]:
     """One result per catalog requirement, from every test verdict on it."""
     results = []
     for req in catalog:
-        verdicts: list[tuple[TestOutcome, Status]] = []
+        verdicts: list[tuple[CaseOutcome, Status]] = []
         for outcome in outcomes:
             verdict = outcome.verdict_for(req.id)
             if verdict is not None:
@@ -143,7 +143,7 @@ def count(statuses: list[Status]) -> dict[str, int]:
     return {s.value: statuses.count(s) for s in Status}
 
 
-def exit_code_for(requirements: list[RequirementResult], outcomes: list[TestOutcome]) -> int:
+def exit_code_for(requirements: list[RequirementResult], outcomes: list[CaseOutcome]) -> int:
     """0 all good, 1 any Fail, 3 Error but no Fail (the suite could not judge)."""
     statuses = [r.status for r in requirements] + [o.status for o in outcomes]
     if Status.FAIL in statuses:
@@ -157,7 +157,7 @@ def build_results(
     *,
     run: dict[str, Any],
     catalog: Catalog,
-    outcomes: list[TestOutcome],
+    outcomes: list[CaseOutcome],
 ) -> dict[str, Any]:
     requirements = roll_up(catalog, outcomes)
     return {

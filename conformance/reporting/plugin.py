@@ -22,7 +22,7 @@ from conformance.client import GLOBAL_REDACTOR, Exchange, Redactor
 from conformance.config import Config
 
 from ._html import failure_details, requirement_table
-from ._results import Status, TestOutcome, build_results, count, roll_up, write_json
+from ._results import CaseOutcome, Status, build_results, count, roll_up, write_json
 
 #: Exchanges a test made, in order (filled by the suite's autouse fixture).
 EXCHANGES_KEY = pytest.StashKey[list[Exchange]]()
@@ -51,7 +51,7 @@ class ConformancePlugin:
         self.settings = settings
         self.catalog = catalog
         self.redactor = redactor
-        self.outcomes: dict[str, TestOutcome] = {}
+        self.outcomes: dict[str, CaseOutcome] = {}
         self.started = datetime.now(UTC)
         self._t0 = time.monotonic()
         self.target_info: dict[str, Any] = {}
@@ -64,7 +64,7 @@ class ConformancePlugin:
         outcome = self.outcomes.get(item.nodeid)
         if outcome is None:
             requirements = requirement_ids(item)
-            outcome = TestOutcome(item.nodeid, item.name, requirements)
+            outcome = CaseOutcome(item.nodeid, item.name, requirements)
             self.outcomes[item.nodeid] = outcome
             for req in requirements:
                 item.user_properties.append(("requirement", req))
@@ -85,7 +85,7 @@ class ConformancePlugin:
         return report
 
     def _classify(
-        self, outcome: TestOutcome, call: pytest.CallInfo[None], report: pytest.TestReport
+        self, outcome: CaseOutcome, call: pytest.CallInfo[None], report: pytest.TestReport
     ) -> None:
         if report.passed:
             outcome.status = Status.PASS
@@ -199,7 +199,7 @@ class ConformancePlugin:
         redact_tree(self.settings.run_dir, self.redactor)
 
 
-def _not_judged(outcome: TestOutcome, failed_requirement: str) -> list[str]:
+def _not_judged(outcome: CaseOutcome, failed_requirement: str) -> list[str]:
     return [r for r in outcome.requirements if r != failed_requirement]
 
 

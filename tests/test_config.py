@@ -1,0 +1,75 @@
+"""The run configuration: precedence, validation messages, secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.config import ConfigError, load_config
+
+
+def test_defaults_target_the_bundled_mock() -> None:
+    config = load_config(env={})
+    assert config.uses_bundled_mock
+    assert config.verify_tls and config.tls_verify is True
+    assert config.run_prefix.startswith("vcc-")
+
+
+def test_flags_win_over_environment_which_wins_over_the_file(tmp_path: Path) -> None:
+    file = tmp_path / "c.toml"
+    file.write_text('[conformance]\ntarget = "https://file.example"\ntimeout = 5\nuser = "f"\n')
+    env = {
+        "CONFORMANCE_TARGET": "https://env.example",
+        "CONFORMANCE_PASSWORD": "pw",
+        "CONFORMANCE_TIMEOUT": "7",
+    }
+    config = load_config(file=file, env=env, overrides={"timeout": 9.0})
+    assert config.target == "https://env.example"
+    assert config.timeout == 9.0
+    assert config.user == "f"
+
+
+@pytest.mark.parametrize(
+    ("env", "setting", "fix"),
+    [
+        ({"CONFORMANCE_TARGET": "vcenter.example.com"}, "CONFORMANCE_TARGET", "base URL"),
+        ({"CONFORMANCE_TARGET": "https://vc.example/api"}, "CONFORMANCE_TARGET", "base URL"),
+        ({"CONFORMANCE_TIMEOUT": "-1"}, "CONFORMANCE_TIMEOUT", "timeout"),
+        ({"CONFORMANCE_VERIFY_TLS": "maybe"}, "CONFORMANCE_VERIFY_TLS", "true or false"),
+        ({"CONFORMANCE_MAX_EXAMPLES": "0"}, "CONFORMANCE_MAX_EXAMPLES", "whole number"),
+        ({"CONFORMANCE_CA_BUNDLE": "/nonexistent.pem"}, "CONFORMANCE_CA_BUNDLE", "PEM"),
+        ({"CONFORMANCE_TARGET": "https://vc.example"}, "password", "CONFORMANCE_PASSWORD"),
+    ],
+)
+def test_bad_values_name_the_setting_and_the_fix(
+    env: dict[str, str], setting: str, fix: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(env=env)
+    assert str(info.value).startswith(setting)
+    assert fix in str(info.value)
+
+
+def test_a_password_in_the_file_is_refused(tmp_path: Path) -> None:
+    file = tmp_path / "c.toml"
+    file.write_text('password = "hunter22"\n')
+    with pytest.raises(ConfigError, match="CONFORMANCE_PASSWORD"):
+        load_config(file=file, env={})
+
+
+def test_unknown_file_keys_are_refused(tmp_path: Path) -> None:
+    file = tmp_path / "c.toml"
+    file.write_text('[conformance]\ntargte = "https://x.example"\n')
+    with pytest.raises(ConfigError, match="targte: unknown setting"):
+        load_config(file=file, env={})
+
+
+def test_redacted_view_and_repr_hide_the_password() -> None:
+    config = load_config(
+        env={"CONFORMANCE_TARGET": "https://vc.example", "CONFORMANCE_PASSWORD": "hunter22"}
+    )
+    assert config.password == "hunter22"
+    assert "hunter22" not in repr(config)
+    assert "hunter22" not in str(config.redacted())
+    assert config.redacted()["password"] == "[REDACTED]"

@@ -1,0 +1,78 @@
+"""Roll-up of test verdicts into requirement statuses, and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conformance.catalog import catalog
+from conformance.client import Redactor
+from conformance.reporting import CaseOutcome, Status, build_results, roll_up
+from conformance.reporting.plugin import redact_tree
+
+
+def failure(req: str) -> dict[str, object]:
+    return {"requirement": req, "title": "Unexpected status code", "message": "m"}
+
+
+def by_id(outcomes: list[CaseOutcome]) -> dict[str, Status]:
+    return {r.id: r.status for r in roll_up(catalog(), outcomes)}
+
+
+def test_worst_verdict_wins_and_uncovered_requirements_are_not_run() -> None:
+    outcomes = [
+        CaseOutcome("a", "a", ["US-LIST"], Status.PASS),
+        CaseOutcome("b", "b", ["US-LIST"], Status.FAIL, failures=[failure("US-LIST")]),
+        CaseOutcome("c", "c", ["DS-LIST"], Status.ERROR, message="boom"),
+        CaseOutcome("d", "d", ["DS-CREATE-201"], Status.SKIP, message="optional"),
+    ]
+    statuses = by_id(outcomes)
+    assert statuses["US-LIST"] is Status.FAIL
+    assert statuses["DS-LIST"] is Status.ERROR
+    assert statuses["DS-CREATE-201"] is Status.SKIP
+    assert statuses["US-GET-MODEL"] is Status.NOT_RUN
+
+
+def test_a_failure_counts_for_the_requirement_it_names_even_if_not_cited() -> None:
+    outcome = CaseOutcome("a", "a", ["US-LIST"], Status.FAIL, failures=[failure("ERR-BODY-SCHEMA")])
+    statuses = by_id([outcome])
+    assert statuses["ERR-BODY-SCHEMA"] is Status.FAIL
+    assert statuses["US-LIST"] is Status.PASS  # judged before the soft failure, test went on
+
+
+def test_not_judged_counts_only_without_other_verdicts() -> None:
+    stopped = CaseOutcome(
+        "a",
+        "a",
+        ["US-COMPLETE-DONE", "US-DELETE-DONE-204"],
+        Status.FAIL,
+        failures=[failure("US-COMPLETE-DONE")],
+        not_judged=["US-DELETE-DONE-204"],
+    )
+    assert by_id([stopped])["US-DELETE-DONE-204"] is Status.ERROR
+    other = CaseOutcome("b", "b", ["US-DELETE-DONE-204"], Status.PASS)
+    assert by_id([stopped, other])["US-DELETE-DONE-204"] is Status.PASS
+
+
+def test_exit_code_is_1_for_fail_3_for_error_only_0_otherwise() -> None:
+    def code(*outcomes: CaseOutcome) -> int:
+        return int(build_results(run={}, catalog=catalog(), outcomes=list(outcomes))["exit_code"])
+
+    assert code(CaseOutcome("a", "a", ["US-LIST"], Status.PASS)) == 0
+    assert code(CaseOutcome("a", "a", ["US-LIST"], Status.SKIP)) == 0
+    assert code(CaseOutcome("a", "a", ["US-LIST"], Status.ERROR)) == 3
+    assert (
+        code(
+            CaseOutcome("a", "a", ["US-LIST"], Status.ERROR),
+            CaseOutcome("b", "b", ["DS-LIST"], Status.FAIL, failures=[failure("DS-LIST")]),
+        )
+        == 1
+    )
+
+
+def test_redact_tree_blanks_secrets_in_report_files(tmp_path: Path) -> None:
+    redactor = Redactor(["hunter22-password", "tok-abcdef123"])
+    (tmp_path / "report.html").write_text("<td>hunter22-password</td> tok-abcdef123")
+    (tmp_path / "keep.bin").write_text("hunter22-password")
+    changed = redact_tree(tmp_path, redactor)
+    assert changed == [tmp_path / "report.html"]
+    assert (tmp_path / "report.html").read_text() == "<td>[REDACTED]</td> [REDACTED]"
