@@ -1,0 +1,185 @@
+"""The command line as a user meets it: exit codes, messages, reports, secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from suite_runner import PASSWORD, PASSWORD_VAR, USER, run_suite
+
+from conformance.catalog import catalog
+from conformance.mock import MockServer, MockSettings
+from conformance.mock.models.cis import ApiSessions
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+@pytest.fixture
+def tokens(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every session token the in-process mock issues during the test."""
+    issued: list[str] = []
+    original = ApiSessions.login
+
+    def login(self: ApiSessions, user: str | None, password: str | None) -> str:
+        token = original(self, user, password)
+        issued.append(token)
+        return token
+
+    monkeypatch.setattr(ApiSessions, "login", login)
+    return issued
+
+
+@pytest.fixture
+def mock_server() -> Iterator[MockServer]:
+    with MockServer(MockSettings(user=USER, password=PASSWORD)) as server:
+        yield server
+
+
+def all_report_text(run_dir: Path) -> str:
+    return "\n".join(p.read_text(errors="replace") for p in run_dir.rglob("*") if p.is_file())
+
+
+@pytest.mark.slow
+def test_run_against_a_target_writes_reports_without_secrets(
+    tmp_path: Path, mock_server: MockServer, tokens: list[str]
+) -> None:
+    run = run_suite(tmp_path, target=mock_server.url)
+    assert run.returncode == 0, run.explain()
+    for name in ("report.html", "junit.xml", "results.json"):
+        assert (run.run_dir / name).stat().st_size > 1000, name
+    results = run.results
+    assert results["summary"]["requirements"]["fail"] == 0
+    assert results["summary"]["requirements"]["pass"] >= 40
+    assert len(tokens) >= 3  # the suite logged in (preflight, suite, login tests)
+    text = all_report_text(run.run_dir) + run.stdout + run.stderr
+    assert PASSWORD not in text
+    for token in tokens:
+        assert token not in text
+    html = (run.run_dir / "report.html").read_text()
+    assert "US-DELETE-ACTIVE-400" in html and "Requirements" in html
+
+
+@pytest.mark.slow
+def test_run_against_the_standalone_mock_over_http_passes(tmp_path: Path) -> None:
+    port = free_port()
+    mock = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "mock",
+            "--port",
+            str(port),
+            "--password-env",
+            PASSWORD_VAR,
+        ],
+        env={**os.environ, PASSWORD_VAR: PASSWORD},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(url + "/api/session", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "the mock did not start"
+                time.sleep(0.1)
+        run = run_suite(tmp_path, target=url)
+        assert run.returncode == 0, run.explain()
+        assert run.results["summary"]["requirements"]["pass"] >= 40
+    finally:
+        mock.terminate()
+        mock.wait(timeout=10)
+
+
+def test_unreachable_target_exits_3_with_a_message(tmp_path: Path) -> None:
+    run = run_suite(tmp_path, target=f"http://127.0.0.1:{free_port()}")
+    assert run.returncode == 3, run.explain()
+    assert "cannot reach" in run.stderr
+
+
+def test_refused_login_exits_3_and_says_what_to_check(
+    tmp_path: Path, mock_server: MockServer
+) -> None:
+    run = run_suite(tmp_path, target=mock_server.url, password="wrong-password")
+    assert run.returncode == 3, run.explain()
+    assert "check the user, the password" in run.stderr
+    assert "wrong-password" not in run.stderr + run.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["run", "--target", "vcenter.example.com", "--password-env", "X"], {"X": "p"}, "base URL"),
+        (["run", "--target", "https://vc.example"], {}, "CONFORMANCE_PASSWORD"),
+        (["run", "--password-env", "UNSET_VARIABLE_FOR_TEST"], {}, "UNSET_VARIABLE_FOR_TEST"),
+        (["run", "--timeout", "0"], {}, "timeout"),
+        (["run", "--config", "/nonexistent/c.toml"], {}, "does not exist"),
+        (["bogus"], {}, "invalid choice"),
+    ],
+)
+def test_usage_and_config_errors_exit_2_with_the_fix(
+    args: list[str], env: dict[str, str], message: str
+) -> None:
+    proc = cli(*args, env=env)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+
+
+def test_a_selection_that_matches_nothing_exits_2(tmp_path: Path) -> None:
+    run = run_suite(tmp_path, "-k", "no_such_test_anywhere", target=None, password=None)
+    assert run.returncode == 2, run.explain()
+    assert "no test matched" in run.stderr
+
+
+def test_print_config_shows_settings_without_the_password() -> None:
+    proc = cli(
+        "run",
+        "--target",
+        "https://vc.example",
+        "--password-env",
+        "P",
+        "--print-config",
+        env={"P": "hunter22-secret", "CONFORMANCE_TIMEOUT": "12"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    shown = json.loads(proc.stdout)
+    assert shown["target"] == "https://vc.example" and shown["timeout"] == 12.0
+    assert shown["password"] == "[REDACTED]"
+    assert "hunter22-secret" not in proc.stdout
+
+
+def test_catalog_command_lists_every_requirement(tmp_path: Path) -> None:
+    proc = cli("catalog", "--format", "md", "--output", str(tmp_path / "c.md"))
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "c.md").read_text()
+    for req in catalog():
+        assert f"## {req.id} ({req.level})" in text
+    as_json = json.loads(cli("catalog", "--format", "json").stdout)
+    assert len(as_json) == len(catalog())
