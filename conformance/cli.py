@@ -174,6 +174,45 @@ def _print_summary(results: dict[str, Any], settings: Config) -> None:
     print(f"Results:     {settings.run_dir / 'results.json'}")
 
 
+# -- cleanup -----------------------------------------------------------------
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    """Sweep what earlier runs left behind (e.g. after a SIGKILL), by run prefix."""
+    from .client import ClientError, VcenterApi, VcenterClient
+    from .sandbox import sweep
+
+    settings = _config_from(args)
+    if settings.target is None:
+        raise UsageError("cleanup needs --target (the bundled mock keeps nothing between runs)")
+    client = VcenterClient(
+        settings.target,
+        settings.user,
+        settings.password,
+        verify=settings.tls_verify,
+        timeout=settings.timeout,
+    )
+    try:
+        client.login()
+        report = sweep(VcenterApi(client), settings.prefix, args.only_run, dry_run=args.dry_run)
+    except ClientError as exc:
+        print(f"vcenter-conformance: cleanup could not run: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    finally:
+        with contextlib.suppress(ClientError):
+            client.logout()
+        client.close()
+    verb = "would remove" if args.dry_run else "removed"
+    print(
+        f"{verb} {len(report.libraries)} librar{'y' if len(report.libraries) == 1 else 'ies'}, "
+        f"{report.items} item(s), {report.update_sessions} update session(s), "
+        f"{report.download_sessions} download session(s)"
+    )
+    for name in report.libraries:
+        print(f"  {name}")
+    for problem in report.problems:
+        print(f"  could not remove: {problem}", file=sys.stderr)
+    return EXIT_FAIL if report.problems else EXIT_OK
+
+
 # -- mock --------------------------------------------------------------------
 def cmd_mock(args: argparse.Namespace) -> int:
     from .mock import MockSettings, serve
@@ -221,6 +260,23 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 # -- parser ------------------------------------------------------------------
+def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", help="vCenter base URL, e.g. https://vcenter.example.com")
+    parser.add_argument("--user", help="vCenter user (default administrator@vsphere.local)")
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--password-env", metavar="VAR", help="environment variable holding the password"
+    )
+    secret.add_argument("--password", help=argparse.SUPPRESS)
+    parser.add_argument("--config", type=Path, help="TOML settings file")
+    tls = parser.add_mutually_exclusive_group()
+    tls.add_argument(
+        "--ca-bundle", type=Path, help="PEM file of the CA that signed the vCenter certificate"
+    )
+    tls.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate")
+    parser.add_argument("--timeout", type=float, help="per-request timeout in seconds (default 30)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vcenter-conformance",
@@ -230,23 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the suite (against the bundled mock unless --target)")
-    run.add_argument("--target", help="vCenter base URL, e.g. https://vcenter.example.com")
-    run.add_argument("--user", help="vCenter user (default administrator@vsphere.local)")
-    secret = run.add_mutually_exclusive_group()
-    secret.add_argument(
-        "--password-env", metavar="VAR", help="environment variable holding the password"
-    )
-    secret.add_argument("--password", help=argparse.SUPPRESS)
+    _add_target_arguments(run)
     run.add_argument("--datastore", help="datastore id backing the sandbox library")
-    run.add_argument("--config", type=Path, help="TOML settings file")
     run.add_argument("--reports-dir", type=Path, help="where run reports go (default reports/)")
     run.add_argument("--run-id", help="name of this run's report directory")
-    tls = run.add_mutually_exclusive_group()
-    tls.add_argument(
-        "--ca-bundle", type=Path, help="PEM file of the CA that signed the vCenter certificate"
-    )
-    tls.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate")
-    run.add_argument("--timeout", type=float, help="per-request timeout in seconds (default 30)")
     run.add_argument(
         "--max-examples", type=int, help="generated examples per operation (property tests)"
     )
@@ -258,6 +301,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)
+
+    cleanup = sub.add_parser("cleanup", help="remove what earlier runs left on a target")
+    _add_target_arguments(cleanup)
+    cleanup.add_argument("--only-run", metavar="RUN_ID", help="only what this run created")
+    cleanup.add_argument("--dry-run", action="store_true", help="list, do not delete")
+    cleanup.set_defaults(
+        func=cmd_cleanup,
+        datastore=None,
+        reports_dir=None,
+        run_id=None,
+        max_examples=None,
+        no_property_tests=False,
+    )
 
     mock = sub.add_parser("mock", help="serve the bundled mock vCenter")
     mock.add_argument("--host", default="127.0.0.1")

@@ -18,8 +18,9 @@ ALLOWED = {
     "catalog": set(),
     "config": set(),
     "resources": set(),
+    "sandbox": {"client", "config"},
     "reporting": {"catalog", "checks", "client", "config", "resources"},
-    "suites": {"catalog", "checks", "client", "config", "reporting", "resources"},
+    "suites": {"catalog", "checks", "client", "config", "reporting", "resources", "sandbox"},
     "mock": {"resources"},
 }
 

@@ -20,7 +20,7 @@ from conformance.client import ClientError, Exchange, VcenterApi, VcenterClient
 from conformance.config import Config, ConfigError, load_config
 from conformance.reporting.plugin import EXCHANGES_KEY, PLUGIN_NAME, ConformancePlugin
 
-from ._sandbox import Sandbox
+from conformance.sandbox import Sandbox
 from ._verify import Verifier
 
 VERIFIER_KEY = pytest.StashKey[Verifier]()

@@ -13,7 +13,7 @@ import pytest
 from conformance.checks import check_datetime
 from conformance.client import VcenterApi
 
-from ._sandbox import Sandbox, require
+from conformance.sandbox import Sandbox, require
 from ._verify import Verifier
 from .test_update_session import parse_time
 

@@ -3,16 +3,26 @@
 The suite only ever modifies or deletes what this object recorded creating.
 Cleanup runs even when tests fail: it cancels ACTIVE update sessions, deletes
 sessions, items and the library, and reports what it could not remove.
+
+:func:`sweep` removes what earlier runs left behind (a run killed with SIGKILL
+cannot clean up): libraries whose name carries the prefix *and* whose
+description carries :data:`MARKER`, with everything inside them.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 
 from conformance.client import ClientError, Exchange, UnexpectedResponse, VcenterApi
 from conformance.config import Config
+
+#: Written into the description of every library the suite creates; the sweep
+#: deletes nothing that lacks it.
+MARKER = "Created by vcenter-conformance; safe to delete."
 
 
 def require(exchange: Exchange, status: int | Collection[int], what: str) -> Exchange:
@@ -58,7 +68,7 @@ class Sandbox:
         exchange = self.api.libraries.create(
             self.name("lib"),
             self.datastore_id,
-            description="Created by vcenter-conformance; safe to delete.",
+            description=MARKER,
         )
         self.library_id = require_id(exchange, "creating the sandbox library")
 
@@ -154,3 +164,55 @@ class Sandbox:
         if exchange.status in (200, 204, 404):
             return []
         return [f"{kind} {object_id}: delete answered {exchange.status}"]
+
+
+@dataclass
+class SweepReport:
+    libraries: list[str] = field(default_factory=list)
+    items: int = 0
+    update_sessions: int = 0
+    download_sessions: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _leftover_libraries(api: VcenterApi, prefix: str, run_id: str | None) -> list[tuple[str, str]]:
+    """(id, name) of the libraries earlier runs with ``prefix`` (and ``run_id``) created."""
+    run = re.escape(run_id) if run_id else r"[A-Za-z0-9._-]+"
+    pattern = re.compile(rf"^{re.escape(prefix)}-{run}-lib-\d+$")
+    listing = require(api.libraries.list(), 200, "listing local libraries")
+    found = []
+    for library_id in listing.json or []:
+        got = api.libraries.get(str(library_id))
+        if got.status != 200 or not isinstance(got.json, dict):
+            continue
+        name, description = str(got.json.get("name", "")), str(got.json.get("description", ""))
+        if pattern.match(name) and MARKER in description:
+            found.append((str(library_id), name))
+    return found
+
+
+def sweep(
+    api: VcenterApi, prefix: str, run_id: str | None = None, *, dry_run: bool = False
+) -> SweepReport:
+    """Remove what earlier runs left: their libraries, items and those items' sessions."""
+    report = SweepReport()
+    for library_id, name in _leftover_libraries(api, prefix, run_id):
+        report.libraries.append(name)
+        items = api.items.list(library_id)
+        item_ids = [str(i) for i in items.json or []] if items.status == 200 else []
+        box = Sandbox(api, Config())
+        box.library_id = library_id
+        for item_id in item_ids:
+            for listing, sessions in (
+                (api.update_sessions.list(item_id), box.update_sessions),
+                (api.download_sessions.list(item_id), box.download_sessions),
+            ):
+                if listing.status == 200 and isinstance(listing.json, list):
+                    sessions.extend(str(s) for s in listing.json)
+        box.items = item_ids
+        report.items += len(item_ids)
+        report.update_sessions += len(box.update_sessions)
+        report.download_sessions += len(box.download_sessions)
+        if not dry_run:
+            report.problems += box.cleanup()
+    return report
