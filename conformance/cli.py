@@ -139,6 +139,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .reporting import read_results
     from .reporting.plugin import ConformancePlugin
 
+    if not settings.verify_tls:
+        print(
+            "WARNING: --insecure: the target's TLS certificate is NOT verified; anyone on the "
+            "network path could read the password. The report records this.",
+            file=sys.stderr,
+        )
     with _target(settings) as live:
         problem = _preflight(live)
         if problem:

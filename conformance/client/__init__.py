@@ -5,6 +5,7 @@ from ._exceptions import (
     ClientError,
     LoginFailed,
     RequestTimeout,
+    ServiceUnavailable,
     TransportError,
     UnexpectedResponse,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "LoginFailed",
     "Redactor",
     "RequestTimeout",
+    "ServiceUnavailable",
     "TransportError",
     "UnexpectedResponse",
     "UpdateSessionApi",

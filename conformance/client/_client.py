@@ -15,11 +15,13 @@ from typing import Any
 
 import requests
 
-from ._exceptions import LoginFailed, RequestTimeout, TransportError
+from ._exceptions import LoginFailed, RequestTimeout, ServiceUnavailable, TransportError
 from ._exchange import Exchange
 from ._redact import GLOBAL_REDACTOR, Redactor
 
 SESSION_HEADER = "vmware-api-session-id"
+#: Statuses that mean "the service is not there right now", never a conformance verdict.
+UNAVAILABLE = frozenset({502, 503, 504})
 _NO_BODY: Any = object()
 
 ExchangeListener = Callable[[Exchange], None]
@@ -38,6 +40,9 @@ class VcenterClient:
         timeout: float = 30.0,
         redactor: Redactor = GLOBAL_REDACTOR,
         user_agent: str = "vcenter-conformance",
+        unavailable_retries: int = 2,
+        retry_delay: float = 0.5,
+        relogin: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.user = user
@@ -51,6 +56,16 @@ class VcenterClient:
         self._token: str | None = None
         self._listeners: list[ExchangeListener] = []
         self._lock = threading.Lock()
+        self.unavailable_retries = unavailable_retries
+        self.retry_delay = retry_delay
+        self.relogin = relogin
+        #: how often an expired login session was renewed (shown in the report)
+        self.relogins = 0
+        if verify is False:
+            import urllib3
+
+            # --insecure already warns once, loudly; one warning per request helps nobody.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
     def __repr__(self) -> str:  # never show the password
         return f"VcenterClient({self.base_url!r}, user={self.user!r})"
@@ -124,18 +139,54 @@ class VcenterClient:
 
         ``auth=False`` sends no session header; ``session_token`` sends that
         token instead of the client's own (to test a bogus or dead token).
+
+        Two things are handled here rather than judged: 502/503/504 are retried
+        and then raise :class:`ServiceUnavailable` (Error, not Fail); a 401 to a
+        request made with the client's own token renews the login session once
+        (vCenter expires idle API sessions; long transfers do not keep them alive).
         """
-        response, body, elapsed_ms = self._send(
-            method,
-            path,
-            json=json,
-            data=data,
-            params=params,
-            headers=headers,
-            auth=auth,
-            session_token=session_token,
+        for attempt in range(self.unavailable_retries + 1):
+            response, body, elapsed_ms = self._send(
+                method,
+                path,
+                json=json,
+                data=data,
+                params=params,
+                headers=headers,
+                auth=auth,
+                session_token=session_token,
+            )
+            own_token = auth and session_token is None and self._token is not None
+            if (
+                response.status_code == 401
+                and own_token
+                and self.relogin
+                and path != "/api/session"
+            ):
+                self._finish(response, body, elapsed_ms)
+                self.relogins += 1
+                self._token = None
+                self.login()
+                response, body, elapsed_ms = self._send(
+                    method,
+                    path,
+                    json=json,
+                    data=data,
+                    params=params,
+                    headers=headers,
+                    auth=auth,
+                    session_token=session_token,
+                )
+            exchange = self._finish(response, body, elapsed_ms)
+            if exchange.status not in UNAVAILABLE:
+                return exchange
+            if attempt < self.unavailable_retries:
+                time.sleep(self.retry_delay * (attempt + 1))
+        raise ServiceUnavailable(
+            f"{method} {exchange.url} answered {exchange.status} "
+            f"{self.unavailable_retries + 1} times: the service is unavailable",
+            exchange,
         )
-        return self._finish(response, body, elapsed_ms)
 
     def _send(
         self,

@@ -6,6 +6,7 @@ Hierarchy::
     ├── TransportError          connection refused or reset, TLS failure, bad URL
     │   └── RequestTimeout      no answer within the configured timeout
     ├── LoginFailed             POST /api/session did not give a session token
+    ├── ServiceUnavailable      502/503/504 even after retries: the service is down
     └── UnexpectedResponse      a setup call answered with something unusable
 
 None of these means "the target does not conform": the suite reports them as
@@ -33,6 +34,14 @@ class LoginFailed(ClientError):
     """The target refused the credentials or answered the login oddly."""
 
     def __init__(self, message: str, exchange: Exchange | None = None) -> None:
+        super().__init__(message)
+        self.exchange = exchange
+
+
+class ServiceUnavailable(ClientError):
+    """The target kept answering 502, 503 or 504: nothing about conformance can be judged."""
+
+    def __init__(self, message: str, exchange: Exchange) -> None:
         super().__init__(message)
         self.exchange = exchange
 
