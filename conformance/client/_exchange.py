@@ -7,6 +7,8 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._redact import REDACTED
+
 _MISSING = object()
 
 
@@ -73,16 +75,37 @@ class Exchange:
         return "\n".join(lines)
 
     def as_curl(self) -> str:
-        """A curl command that repeats the request (secrets left as placeholders)."""
+        """Shell lines that repeat the request: a login, then the request with its session.
+
+        Secrets stay out: the password comes from ``$VC_PASSWORD`` and the
+        session id from the login line, as the user would type them.
+        """
         parts = ["curl", "-sS", "-X", self.method]
+        needs_session = False
         for name, value in self.request_headers.items():
-            if name.lower() in {"content-length", "accept-encoding", "connection", "user-agent"}:
+            lowered = name.lower()
+            if lowered in {"content-length", "accept-encoding", "connection", "user-agent"}:
+                continue
+            if lowered == "vmware-api-session-id" and value == REDACTED:
+                parts += ["-H", "vmware-api-session-id: $SESSION_ID"]
+                needs_session = True
+                continue
+            if lowered == "authorization" and value == REDACTED:
+                parts += ["-u", "$VC_USER:$VC_PASSWORD"]
                 continue
             parts += ["-H", f"{name}: {value}"]
         if self.request_body:
             parts += ["--data", self.request_body]
         parts.append(self.url)
-        return " ".join(shlex.quote(p) for p in parts)
+        command = " ".join(_quote(p) for p in parts)
+        if not needs_session:
+            return command
+        base = self.url.split("/api/", 1)[0]
+        login = (
+            f'SESSION_ID=$(curl -sS -X POST -u "$VC_USER:$VC_PASSWORD" {shlex.quote(base)}'
+            "/api/session | tr -d '\"')"
+        )
+        return f"{login}\n{command}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +118,13 @@ class Exchange:
             "response_body": self.response_text,
             "elapsed_ms": round(self.elapsed_ms, 1),
         }
+
+
+def _quote(part: str) -> str:
+    """Quote for the shell, but let ``$SESSION_ID`` and ``$VC_*`` expand."""
+    if "$SESSION_ID" in part or "$VC_" in part:
+        return '"' + part.replace('"', '\\"') + '"'
+    return shlex.quote(part)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -34,7 +34,7 @@ def requirement_table(results: list[RequirementResult], counts: dict[str, int]) 
     total = " · ".join(f"{status_badge(Status(k))} {v}" for k, v in counts.items() if v)
     rows = []
     for r in results:
-        tests = "<br>".join(escape(t.split("::", 1)[-1]) for t in r.tests) or "-"
+        tests = "<br>".join(escape(t) for t in _compress(r.tests)) or "-"
         rows.append(
             f"<tr><td><b>{escape(r.id)}</b></td><td>{escape(r.level)}</td>"
             f"<td>{status_badge(r.status)}</td><td>{escape(r.title)}"
@@ -49,6 +49,15 @@ def requirement_table(results: list[RequirementResult], counts: dict[str, int]) 
         + "".join(rows)
         + "</table>"
     )
+
+
+def _compress(nodeids: list[str]) -> list[str]:
+    """``test_x[a]``, ``test_x[b]`` -> ``test_x [2 cases]``: the table stays readable."""
+    counts: dict[str, int] = {}
+    for nodeid in nodeids:
+        name = nodeid.split("::", 1)[-1].split("[", 1)[0]
+        counts[name] = counts.get(name, 0) + 1
+    return [name if n == 1 else f"{name} [{n} cases]" for name, n in counts.items()]
 
 
 def failure_details(failures: list[dict[str, Any]], catalog: Catalog) -> str:

@@ -19,8 +19,8 @@ from conformance.checks import ConformanceFailure, ConformanceFailures
 from conformance.client import ClientError, Exchange, VcenterApi, VcenterClient
 from conformance.config import Config, ConfigError, load_config
 from conformance.reporting.plugin import EXCHANGES_KEY, PLUGIN_NAME, ConformancePlugin
-
 from conformance.sandbox import Sandbox
+
 from ._verify import Verifier
 
 VERIFIER_KEY = pytest.StashKey[Verifier]()

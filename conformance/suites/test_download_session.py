@@ -12,8 +12,8 @@ import pytest
 
 from conformance.checks import check_datetime
 from conformance.client import VcenterApi
-
 from conformance.sandbox import Sandbox, require
+
 from ._verify import Verifier
 from .test_update_session import parse_time
 

@@ -11,8 +11,8 @@ import pytest
 
 from conformance.checks import check_error_body, check_json_content_type
 from conformance.client import Exchange, VcenterApi, VcenterClient
-
 from conformance.sandbox import Sandbox
+
 from ._verify import Verifier
 
 ErrorCase = Callable[[VcenterApi, VcenterClient, Sandbox, str], Exchange]

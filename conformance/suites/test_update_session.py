@@ -14,8 +14,8 @@ import pytest
 
 from conformance.checks import check_datetime
 from conformance.client import VcenterApi
-
 from conformance.sandbox import Sandbox, require
+
 from ._verify import Verifier
 
 pytestmark = pytest.mark.destructive
