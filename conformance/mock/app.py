@@ -1,0 +1,84 @@
+"""Build the Starlette app, and render every error in one place.
+
+The single renderer turns any ``VapiError`` (and Starlette's own 404/405, and any bug)
+into the /api error body ``{"error_type", "messages", "data"?}`` with
+``Content-Type: application/json``. The wire-format flaws are applied here and only here.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from . import errors
+from .errors import Message, VapiError
+from .handlers.common import backend_of
+from .models import Backend
+from .routes import ROUTES
+from .settings import MockSettings
+
+__all__ = ["create_app", "render_error"]
+
+_ADMIN_PREFIX = "/mock-api/"
+
+
+def render_error(request: Request, exc: VapiError, status: int | None = None) -> Response:
+    """The one place an error becomes a response; ``status`` overrides the class's."""
+    backend = backend_of(request)
+    status = exc.status if status is None else status
+    if request.url.path.startswith(_ADMIN_PREFIX):
+        return JSONResponse(exc.body(), status_code=status, headers=exc.headers)
+    if isinstance(exc, errors.ResourceBusy) and backend.flawed("busy-returns-400"):
+        status = 400
+    body = exc.body(with_error_type=not backend.flawed("error-body-no-error-type"))
+    if backend.flawed("error-messages-empty"):
+        body["messages"] = []
+    if backend.flawed("error-body-legacy-envelope"):
+        body = {"type": exc.legacy_type, "value": body}
+    if backend.flawed("error-text-plain"):
+        return Response(json.dumps(body), status, exc.headers, media_type="text/plain")
+    return JSONResponse(body, status_code=status, headers=exc.headers)
+
+
+async def _on_vapi_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, VapiError)
+    return render_error(request, exc)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's routing errors: no route (404) or no such method on a route (405)."""
+    assert isinstance(exc, HTTPException)
+    path = request.url.path
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        return render_error(
+            request, errors.no_operation_for_method(request.method, path, allowed), 405
+        )
+    if exc.status_code == 404:
+        return render_error(request, errors.no_operation_for_url(path))
+    generic = VapiError(Message("com.vmware.vapi.rest.httpError", exc.detail))
+    return render_error(request, generic, exc.status_code)
+
+
+async def _on_crash(request: Request, exc: Exception) -> Response:
+    """A bug in the mock: still a vAPI body, never an HTML traceback."""
+    return render_error(request, errors.internal_error(type(exc).__name__))
+
+
+def create_app(settings: MockSettings | None = None) -> Starlette:
+    """A fresh mock vCenter; ``app.state.backend`` is its state, for in-process tests."""
+    app = Starlette(
+        routes=ROUTES,
+        exception_handlers={
+            VapiError: _on_vapi_error,
+            HTTPException: _on_http_error,
+            Exception: _on_crash,
+        },
+    )
+    app.router.redirect_slashes = False  # vCenter does not redirect; a wrong path is a 404
+    app.state.backend = Backend(settings)
+    return app

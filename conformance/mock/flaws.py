@@ -1,0 +1,81 @@
+"""Deliberate rule violations the suite's self-tests switch on, one rule each.
+
+The default is no flaw. Each name maps to one line saying what breaks; the models and
+handlers ask ``backend.flawed(name)`` at request time, so flaws can be changed while the
+server runs (``backend.set_flaws`` or ``PUT /mock-api/flaws``). ``flawed`` rejects a
+name missing from this table, so a typo in the mock fails loudly instead of silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+__all__ = ["FLAWS", "check_flaws"]
+
+FLAWS: Mapping[str, str] = MappingProxyType(
+    {
+        # update-session state machine
+        "delete-active-allowed": "DELETE of an ACTIVE update session answers 204 and removes it.",
+        "delete-done-rejected": "DELETE of a DONE update session answers 400 NACS.",
+        "complete-keeps-active": "complete answers 204 but the update session stays ACTIVE.",
+        "non-active-ops-allowed": (
+            "complete/cancel/fail/keep-alive/PATCH on a non-ACTIVE update session answer 204 "
+            "and change nothing."
+        ),
+        "cancel-to-error": "cancel moves an update session to ERROR instead of CANCELED.",
+        "fail-drops-message": "fail (update or download session) does not record error_message.",
+        "complete-no-version-bump": "complete does not bump the item's content_version.",
+        "second-active-allowed": "A second create on an item with an ACTIVE session succeeds.",
+        "busy-returns-400": "RESOURCE_BUSY has status 400 (the runtime's map), not 500 (spec).",
+        "preview-info-after-active": "preview_info is still sent after the session left ACTIVE.",
+        "no-preview-info": "preview_info is missing while the update session is ACTIVE.",
+        # PATCH and keep-alive
+        "patch-changes-progress": "PATCH also applies client_progress from the body.",
+        "patch-ignores-warning-behavior": "PATCH answers 204 but does not change warning_behavior.",
+        "keep-alive-no-extend": "keep-alive (update or download) does not extend expiration_time.",
+        "download-keep-alive-client-progress": (
+            "Download keep-alive reads client_progress instead of progress from the body."
+        ),
+        "sessions-never-expire": "Update and download sessions never expire.",
+        # identifiers, lists and reads
+        "unknown-id-400": (
+            "By-id update/download session operations on an unknown id answer 400 "
+            "INVALID_ARGUMENT instead of 404."
+        ),
+        "list-ignores-filter": "Session lists ignore ?library_item_id= and return every session.",
+        "list-unknown-item-empty": "Session lists for an unknown item answer 200 [], not 404.",
+        "get-includes-id": "get of an update or download session includes id.",
+        "create-returns-200": "Update-session create answers 200 instead of 201.",
+        "client-token-ignored": "A repeated client_token creates a new object, not the same id.",
+        "delete-keeps-session": "DELETE of a finished update session answers 204; get finds it.",
+        # download sessions
+        "download-delete-active-rejected": "DELETE of an ACTIVE download session answers 400 NACS.",
+        "download-cancel-keeps-active": "Download cancel answers 204 but the session stays ACTIVE.",
+        # authentication
+        "no-auth-required": "The vmware-api-session-id header is not checked.",
+        "logout-keeps-token": "DELETE /api/session answers 204 but the token stays valid.",
+        "api-session-never-expires": "API sessions never expire for inactivity.",
+        # wire format
+        "error-body-no-error-type": "Error bodies omit error_type.",
+        "error-body-legacy-envelope": (
+            'Error bodies are wrapped: {"type": "com.vmware.vapi.std.errors.<x>", "value": {...}}.'
+        ),
+        "error-messages-empty": "Error bodies carry an empty messages list.",
+        "error-text-plain": "Error responses have Content-Type text/plain.",
+        "success-legacy-envelope": 'Success bodies are wrapped as {"value": ...} (legacy /rest).',
+        "malformed-json-500": "A request body that is not valid JSON answers 500 instead of 400.",
+        "datetime-no-timezone": "expiration_time is sent without a Z or offset.",
+    }
+)
+
+
+def check_flaws(names: Iterable[str]) -> frozenset[str]:
+    """Return ``names`` as a frozenset, or raise ValueError naming the unknown ones."""
+    chosen = frozenset(names)
+    unknown = sorted(chosen - FLAWS.keys())
+    if unknown:
+        raise ValueError(
+            f"unknown flaw(s): {', '.join(unknown)}; known: {', '.join(sorted(FLAWS))}"
+        )
+    return chosen

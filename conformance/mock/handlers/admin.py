@@ -1,0 +1,84 @@
+"""``/mock-api/``: moto-style admin routes for tests; never used by the conformance suite.
+
+No authentication, and errors here are always rendered plainly (flaws do not apply).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .. import errors
+from ..clock import format_time
+from ..flaws import FLAWS
+from .common import backend_of, no_content
+
+__all__ = ["advance_clock", "get_flaws", "put_flaws", "reset", "state"]
+
+
+async def reset(request: Request) -> Response:
+    backend_of(request).reset()
+    return no_content()
+
+
+async def advance_clock(request: Request) -> Response:
+    """Body ``{"seconds": N}``; only when the mock runs on a FakeClock."""
+    backend = backend_of(request)
+    body = await _body(request)
+    seconds = body.get("seconds")
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not math.isfinite(seconds)
+        or seconds < 0
+    ):
+        raise errors.wrong_type("seconds", "a non-negative number")
+    try:
+        now = backend.advance_clock(seconds)
+    except TypeError as exc:
+        raise errors.invalid_argument(
+            "mock.clock.not_fake", "The mock runs on the real clock; it cannot be advanced."
+        ) from exc
+    return _json({"now": format_time(now)})
+
+
+async def get_flaws(request: Request) -> Response:
+    return _json({"flaws": sorted(backend_of(request).flaws), "available": dict(FLAWS)})
+
+
+async def put_flaws(request: Request) -> Response:
+    """Body ``{"flaws": [name, ...]}`` replaces the active flaws; an unknown name is 400."""
+    backend = backend_of(request)
+    body = await _body(request)
+    names = body.get("flaws")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise errors.wrong_type("flaws", "a list of flaw names")
+    try:
+        backend.set_flaws(names)
+    except ValueError as exc:
+        raise errors.invalid_argument("mock.flaws.unknown", str(exc)) from exc
+    return _json({"flaws": sorted(backend.flaws)})
+
+
+async def state(request: Request) -> Response:
+    return _json(backend_of(request).dump())
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    """The JSON object in the body, parsed without any flaw getting in the way."""
+    try:
+        value = json.loads(await request.body())
+    except (ValueError, RecursionError) as exc:
+        raise errors.bad_body("the body is not valid JSON") from exc
+    if not isinstance(value, dict):
+        raise errors.bad_body("the body must be a JSON object")
+    return value
+
+
+def _json(data: object) -> Response:
+    """Admin answers ignore the ``success-legacy-envelope`` flaw: tests read them as they are."""
+    return JSONResponse(data)

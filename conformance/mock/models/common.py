@@ -1,0 +1,210 @@
+"""Pieces shared by the stores: ids, client tokens, transitions as data, session expiry."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from .. import errors
+from ..errors import Message
+
+if TYPE_CHECKING:
+    from .backend import Backend
+
+__all__ = ["BaseSession", "ClientTokens", "SessionStore", "new_id", "next_state"]
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+S = TypeVar("S", bound="BaseSession")
+St = TypeVar("St")
+
+
+def new_id() -> str:
+    """vCenter's content-library ids are UUIDs."""
+    return str(uuid.uuid4())
+
+
+class ClientTokens:
+    """Idempotent creates: one id per (kind, client_token); tokens must be UUID-shaped."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, str], str] = {}
+
+    @staticmethod
+    def check(token: str | None) -> None:
+        if token is not None and not _UUID.match(token):
+            raise errors.invalid_argument(
+                "com.vmware.vdcs.cls-main.invalid_client_token",
+                f"The client token '{token}' is not a valid UUID.",
+                token,
+            )
+
+    def lookup(self, kind: str, token: str | None, exists: Callable[[str], bool]) -> str | None:
+        """The id an earlier create with this token returned, if that object still exists."""
+        if token is None:
+            return None
+        ident = self._ids.get((kind, token))
+        return ident if ident is not None and exists(ident) else None
+
+    def remember(self, kind: str, token: str | None, ident: str) -> None:
+        if token is not None:
+            self._ids[(kind, token)] = ident
+
+    def clear(self) -> None:
+        self._ids.clear()
+
+
+def next_state(
+    table: Mapping[tuple[St, str], St], state: St, operation: str, noun: str, *, lenient: bool
+) -> St | None:
+    """Look ``(state, operation)`` up in a transition table.
+
+    A missing entry is NotAllowedInCurrentState, unless ``lenient`` (a flaw), which
+    returns None: "answer 204 and change nothing".
+    """
+    new = table.get((state, operation))
+    if new is None:
+        if lenient:
+            return None
+        raise errors.not_allowed(operation, str(state), noun)
+    return new
+
+
+@dataclass(eq=False)
+class BaseSession:
+    """What update and download sessions share."""
+
+    id: str
+    library_item_id: str
+    library_item_content_version: str
+    expires_at: float
+    client_progress: int = 0
+    error_message: Message | None = None
+
+
+class SessionStore(Generic[S]):
+    """Storage, per-item index, expiry and lookup for one kind of transfer session.
+
+    Expired sessions are dropped lazily, whenever they are looked at.
+    """
+
+    kind = "session"  # noun for NotFound messages
+    nacs_noun = "session"  # noun for NotAllowedInCurrentState messages
+    token_kind = "session"
+
+    def __init__(self, backend: Backend) -> None:
+        self._b = backend
+        self._sessions: dict[str, S] = {}
+        self._by_item: dict[str, dict[str, None]] = {}  # item id -> ordered set of session ids
+
+    # -- bookkeeping -------------------------------------------------------------------
+    def reset(self) -> None:
+        self._sessions.clear()
+        self._by_item.clear()
+
+    def _add(self, session: S) -> None:
+        self._sessions[session.id] = session
+        self._by_item.setdefault(session.library_item_id, {})[session.id] = None
+
+    def _remove(self, session: S) -> None:
+        self._sessions.pop(session.id, None)
+        ids = self._by_item.get(session.library_item_id)
+        if ids is not None:
+            ids.pop(session.id, None)
+            if not ids:
+                del self._by_item[session.library_item_id]
+
+    def _alive(self, session: S, now: float) -> bool:
+        # "guaranteed not to expire earlier than" expiration_time: gone only after it.
+        return now <= session.expires_at or self._b.flawed("sessions-never-expire")
+
+    def exists(self, session_id: str) -> bool:
+        session = self._sessions.get(session_id)
+        if session is None:
+            return False
+        if not self._alive(session, self._b.clock.now()):
+            self._remove(session)
+            return False
+        return True
+
+    def find(self, session_id: str) -> S:
+        """The live session, or NotFound (400 InvalidArgument under ``unknown-id-400``)."""
+        if not self.exists(session_id):
+            if self._b.flawed("unknown-id-400"):
+                raise errors.invalid_argument(
+                    "com.vmware.vdcs.cls-main.invalid_session_id",
+                    f"The {self.kind} ID '{session_id}' is invalid.",
+                    session_id,
+                )
+            raise errors.not_found(self.kind, session_id)
+        return self._sessions[session_id]
+
+    def for_item(self, item_id: str) -> list[S]:
+        """Live sessions of one item, oldest first."""
+        now = self._b.clock.now()
+        out: list[S] = []
+        for sid in list(self._by_item.get(item_id, ())):
+            session = self._sessions[sid]
+            if self._alive(session, now):
+                out.append(session)
+            else:
+                self._remove(session)
+        return out
+
+    def list_ids(self, item_id: str | None) -> list[str]:
+        """``list``: every live session, or those of one item (which must exist)."""
+        if item_id is not None:
+            if not self._b.library.item_exists(item_id):
+                if self._b.flawed("list-unknown-item-empty"):
+                    return []
+                raise errors.not_found("library item", item_id)
+            if not self._b.flawed("list-ignores-filter"):
+                return [s.id for s in self.for_item(item_id)]
+        now = self._b.clock.now()
+        expired = [s for s in self._sessions.values() if not self._alive(s, now)]
+        for session in expired:
+            self._remove(session)
+        return list(self._sessions)
+
+    def forget_item(self, item_id: str) -> None:
+        """The item was deleted: its sessions go with it."""
+        for sid in list(self._by_item.get(item_id, ())):
+            self._remove(self._sessions[sid])
+
+    def _new_expiry(self) -> float:
+        return self._b.clock.now() + self._b.settings.session_timeout
+
+    def _extend(self, session: S) -> None:
+        if not self._b.flawed("keep-alive-no-extend"):
+            session.expires_at = self._new_expiry()
+
+    def _reuse(self, client_token: str | None) -> str | None:
+        """Validate the token; return the id an identical earlier create produced."""
+        self._b.tokens.check(client_token)
+        if self._b.flawed("client-token-ignored"):
+            return None
+        return self._b.tokens.lookup(self.token_kind, client_token, self.exists)
+
+    def _client_error(self, text: str) -> Message | None:
+        """``fail``'s LocalizableMessage carrying the client's text (None under a flaw)."""
+        if self._b.flawed("fail-drops-message"):
+            return None
+        return Message("com.vmware.vdcs.cls-main.client_error", text, (text,))
+
+    def dump(self) -> list[dict[str, Any]]:
+        return [self._dump_one(s) for s in self._sessions.values()]
+
+    def _dump_one(self, session: S) -> dict[str, Any]:
+        return {
+            "id": session.id,
+            "library_item_id": session.library_item_id,
+            "library_item_content_version": session.library_item_content_version,
+            "client_progress": session.client_progress,
+            "expires_at": session.expires_at,
+            "error_message": None
+            if session.error_message is None
+            else session.error_message.to_json(),
+        }

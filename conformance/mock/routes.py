@@ -1,0 +1,78 @@
+"""The routing table, and nothing else (moto's ``urls.py``).
+
+One ``Route`` per path, with the handler per method, so a wrong method gets 405 with
+the right ``Allow`` header. Order matters: the session collections must come before
+``/item/{library_item_id}``, which would otherwise swallow ``update-session``; and the
+hot paths come first, because the router tries each route in turn.
+
+Next phase (file services) slots in here:
+
+* ``{US}/{update_session_id}/file`` GET list, POST add (also ``?action=add``),
+  POST ``?action=validate``; ``{US}/{update_session_id}/file/{file_name:path}`` GET, DELETE;
+* ``{DS}/{download_session_id}/file`` POST ``?action=prepare``, GET ``?file_name=``;
+* upload and download endpoints outside /api (PUT and POST accepted, §8);
+* ``POST /api`` for the JSON-RPC front door (§7.2).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .handlers import admin, cis, fixtures, library
+from .handlers import download_session as ds
+from .handlers import update_session as us
+from .handlers.common import Endpoint
+
+__all__ = ["ROUTES"]
+
+ITEM = "/api/content/library/item"
+US = ITEM + "/update-session"
+DS = ITEM + "/download-session"
+
+
+def resource(path: str, **methods: Endpoint) -> Route:
+    """One route for ``path`` dispatching on the HTTP method (HEAD follows GET)."""
+    table = {name.upper(): endpoint for name, endpoint in methods.items()}
+    if "GET" in table:
+        table["HEAD"] = table["GET"]
+
+    async def dispatch(request: Request) -> Response:
+        return await table[request.method](request)
+
+    return Route(path, dispatch, methods=list(table), name=path)
+
+
+ROUTES = [
+    # Hot paths first: the router tries routes in order.
+    # update sessions
+    resource(US, get=us.list_ids, post=us.create),
+    resource(
+        US + "/{update_session_id}", get=us.get, patch=us.update, delete=us.delete, post=us.act
+    ),
+    # download sessions
+    resource(DS, get=ds.list_ids, post=ds.create),
+    resource(DS + "/{download_session_id}", get=ds.get, delete=ds.delete, post=ds.act),
+    resource(DS + "/{download_session_id}/file", get=ds.list_files),
+    # library items (after the session collections)
+    resource(ITEM, get=library.list_items, post=library.create_item),
+    resource(ITEM + "/{library_item_id}", get=library.get_item, delete=library.delete_item),
+    resource(ITEM + "/{library_item_id}/file", get=library.list_item_files),
+    # local libraries and other fixtures
+    resource("/api/content/local-library", get=library.list_libraries, post=library.create_library),
+    resource(
+        "/api/content/local-library/{library_id}",
+        get=library.get_library,
+        delete=library.delete_library,
+    ),
+    resource("/api/vcenter/datastore", get=fixtures.list_datastores),
+    resource("/api/appliance/system/version", get=fixtures.system_version),
+    # cis session
+    resource("/api/session", post=cis.login, get=cis.get_session, delete=cis.logout),
+    # admin (tests only)
+    resource("/mock-api/reset", post=admin.reset),
+    resource("/mock-api/clock/advance", post=admin.advance_clock),
+    resource("/mock-api/flaws", get=admin.get_flaws, put=admin.put_flaws),
+    resource("/mock-api/state", get=admin.state),
+]
