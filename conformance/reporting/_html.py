@@ -14,41 +14,120 @@ from ._results import RequirementResult, Status
 
 STYLE = """
 <style>
+#environment-header, #environment { display: none; }  /* our run header replaces it */
 .vcc-req { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
 .vcc-req th, .vcc-req td { border: 1px solid #ccc; padding: 3px 8px;
   text-align: left; vertical-align: top; }
 .vcc-pass { color: #1a7f37; font-weight: bold; } .vcc-fail { color: #cf222e; font-weight: bold; }
 .vcc-error { color: #9a6700; font-weight: bold; } .vcc-skip, .vcc-not_run { color: #57606a; }
+.vcc-known_deviation { color: #8250df; font-weight: bold; }
 .vcc-failure pre { white-space: pre-wrap; background: #f6f8fa; padding: 6px; margin: 4px 0; }
 .vcc-failure h4 { margin: 6px 0 2px; }
+.vcc-matrix td.n { text-align: right; min-width: 3em; }
+.vcc-cell { display: inline-block; width: 14px; height: 14px; margin: 1px; border-radius: 2px; }
+.vcc-cell.pass { background: #2da44e; } .vcc-cell.fail { background: #cf222e; }
+.vcc-cell.error { background: #d4a72c; } .vcc-cell.skip { background: #afb8c1; }
+.vcc-cell.not_run { background: #eaeef2; border: 1px solid #d0d7de; }
+.vcc-cell.known_deviation { background: #8250df; }
+.vcc-header td { padding: 1px 10px 1px 0; font-size: 13px; }
+details.vcc-passes > summary { cursor: pointer; margin: 6px 0; }
 </style>
 """
+
+STATUS_ORDER = [
+    Status.FAIL,
+    Status.ERROR,
+    Status.KNOWN_DEVIATION,
+    Status.SKIP,
+    Status.PASS,
+    Status.NOT_RUN,
+]
 
 
 def status_badge(status: Status) -> str:
     return f'<span class="vcc-{status.value}">{status.value.upper().replace("_", " ")}</span>'
 
 
-def requirement_table(results: list[RequirementResult], counts: dict[str, int]) -> str:
-    """The by-requirement summary shown at the top of report.html."""
-    total = " · ".join(f"{status_badge(Status(k))} {v}" for k, v in counts.items() if v)
-    rows = []
+def area_of(requirement_id: str) -> str:
+    return requirement_id.split("-", 1)[0]
+
+
+def run_header(rows: dict[str, str]) -> str:
+    """Target, versions, times and the redacted settings: what a reader checks first."""
+    cells = "".join(
+        f"<tr><td><b>{escape(k)}</b></td><td>{escape(v)}</td></tr>" for k, v in rows.items()
+    )
+    return f'<table class="vcc-header">{cells}</table>'
+
+
+def requirement_matrix(results: list[RequirementResult]) -> str:
+    """Areas x statuses with counts, and one coloured cell per requirement: a picture."""
+    areas: dict[str, list[RequirementResult]] = {}
     for r in results:
-        tests = "<br>".join(escape(t) for t in _compress(r.tests)) or "-"
-        rows.append(
-            f"<tr><td><b>{escape(r.id)}</b></td><td>{escape(r.level)}</td>"
-            f"<td>{status_badge(r.status)}</td><td>{escape(r.title)}"
-            + (f"<br><i>{escape(r.message)}</i>" if r.message else "")
-            + f"</td><td>{tests}</td><td>{escape(r.source)}</td></tr>"
+        areas.setdefault(area_of(r.id), []).append(r)
+    head = "".join(f"<th>{status_badge(s)}</th>" for s in STATUS_ORDER)
+    rows = []
+    for area, members in areas.items():
+        counts = "".join(
+            f'<td class="n">{sum(1 for m in members if m.status is s) or ""}</td>'
+            for s in STATUS_ORDER
         )
+        cells = "".join(
+            f'<a href="#req-{escape(m.id)}" title="{escape(m.id)}: {m.status.value}">'
+            f'<span class="vcc-cell {m.status.value}"></span></a>'
+            for m in members
+        )
+        rows.append(f"<tr><td><b>{escape(area)}</b></td>{counts}<td>{cells}</td></tr>")
+    totals = "".join(
+        f'<td class="n"><b>{sum(1 for r in results if r.status is s) or ""}</b></td>'
+        for s in STATUS_ORDER
+    )
+    rows.append(f"<tr><td><b>all</b></td>{totals}<td>{len(results)} requirements</td></tr>")
     return (
-        STYLE
-        + f"<h2>Requirements</h2><p>{total}</p>"
-        + '<table class="vcc-req"><tr><th>Requirement</th><th>Level</th><th>Status</th>'
-        + "<th>Title</th><th>Tests</th><th>Source</th></tr>"
+        '<table class="vcc-req vcc-matrix"><tr><th>Area</th>'
+        + head
+        + "<th>Requirements</th></tr>"
         + "".join(rows)
         + "</table>"
     )
+
+
+def _requirement_row(r: RequirementResult) -> str:
+    tests = "<br>".join(escape(t) for t in _compress(r.tests)) or "-"
+    return (
+        f'<tr id="req-{escape(r.id)}"><td><b>{escape(r.id)}</b></td><td>{escape(r.level)}</td>'
+        f"<td>{status_badge(r.status)}</td><td>{escape(r.title)}"
+        + (f"<br><i>{escape(r.message)}</i>" if r.message else "")
+        + f"</td><td>{tests}</td><td>{escape(r.source)}</td></tr>"
+    )
+
+
+def requirement_table(
+    results: list[RequirementResult], header: dict[str, str] | None = None
+) -> str:
+    """The top of report.html: run header, matrix, then problems first and passes folded."""
+    head = (
+        '<table class="vcc-req"><tr><th>Requirement</th><th>Level</th><th>Status</th>'
+        "<th>Title</th><th>Tests</th><th>Source</th></tr>"
+    )
+    problems = [r for r in results if r.status not in (Status.PASS, Status.NOT_RUN)]
+    quiet = [r for r in results if r.status in (Status.PASS, Status.NOT_RUN)]
+    parts = [STYLE]
+    if header:
+        parts.append(run_header(header))
+    parts.append("<h2>Requirements</h2>")
+    parts.append(requirement_matrix(results))
+    if problems:
+        parts.append(head + "".join(_requirement_row(r) for r in problems) + "</table>")
+    if quiet:
+        parts.append(
+            f'<details class="vcc-passes"><summary>{len(quiet)} passed or not run '
+            "(click to show)</summary>"
+            + head
+            + "".join(_requirement_row(r) for r in quiet)
+            + "</table></details>"
+        )
+    return "".join(parts)
 
 
 def _compress(nodeids: list[str]) -> list[str]:

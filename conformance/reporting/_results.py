@@ -24,11 +24,20 @@ class Status(StrEnum):
     FAIL = "fail"
     SKIP = "skip"
     ERROR = "error"
+    #: would be FAIL, but the vendor profile lists it as a known deviation (not expired)
+    KNOWN_DEVIATION = "known_deviation"
     NOT_RUN = "not_run"
 
 
 # Worst first: a requirement takes the worst status among its verdicts.
-_SEVERITY = [Status.FAIL, Status.ERROR, Status.PASS, Status.SKIP, Status.NOT_RUN]
+_SEVERITY = [
+    Status.FAIL,
+    Status.ERROR,
+    Status.KNOWN_DEVIATION,
+    Status.PASS,
+    Status.SKIP,
+    Status.NOT_RUN,
+]
 
 
 def worst(statuses: list[Status]) -> Status:

@@ -22,7 +22,7 @@ from conformance.client import GLOBAL_REDACTOR, Exchange, Redactor
 from conformance.config import Config
 
 from ._html import failure_details, requirement_table
-from ._results import CaseOutcome, Status, build_results, count, roll_up, write_json
+from ._results import CaseOutcome, Status, build_results, roll_up, write_json
 
 #: Exchanges a test made, in order (filled by the suite's autouse fixture).
 EXCHANGES_KEY = pytest.StashKey[list[Exchange]]()
@@ -170,7 +170,26 @@ class ConformancePlugin:
     ) -> None:
         outcomes = list(self.outcomes.values())
         results = roll_up(self.catalog, outcomes)
-        prefix.append(requirement_table(results, count([r.status for r in results])))
+        prefix.append(requirement_table(results, self.header_rows()))
+
+    def header_rows(self) -> dict[str, str]:
+        """The report header: what was tested, with what, when."""
+        info = self.target_info
+        version = " ".join(v for v in (info.get("version"), info.get("build")) if v)
+        settings = self.settings.redacted()
+        return {
+            "Target": settings["target"],
+            "vCenter version": version or "not readable",
+            "Suite version": __version__,
+            "Contract (fragments) version": contract_version(),
+            "Run id": self.settings.run_id,
+            "Started": self.started.isoformat(timespec="seconds"),
+            "Finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "TLS verification": "OFF (--insecure)" if not self.settings.verify_tls else "on",
+            "Settings": ", ".join(
+                f"{k}={v}" for k, v in settings.items() if k not in ("target", "run_id")
+            ),
+        }
 
     # -- results.json and the final sweep --------------------------------------
     def run_info(self) -> dict[str, Any]:
