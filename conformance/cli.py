@@ -219,6 +219,25 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     return EXIT_FAIL if report.problems else EXIT_OK
 
 
+# -- diff --------------------------------------------------------------------
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Compare two runs; exit 1 on any regression (pass -> fail)."""
+    from .reporting.diff import compare, load, render_html, render_text
+
+    try:
+        before, after = load(args.before), load(args.after)
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    diff = compare(before, after)
+    sys.stdout.write(render_text(diff))
+    html_path = args.html or (
+        (args.after if args.after.is_dir() else args.after.parent) / "diff.html"
+    )
+    html_path.write_text(render_html(diff), encoding="utf-8")
+    print(f"HTML: {html_path}")
+    return diff.exit_code
+
+
 # -- mock --------------------------------------------------------------------
 def cmd_mock(args: argparse.Namespace) -> int:
     from .mock import MockSettings, serve
@@ -330,6 +349,12 @@ def build_parser() -> argparse.ArgumentParser:
     mock_secret.add_argument("--password")
     mock.add_argument("--flaw", action="append", help="break one rule (test-only; repeatable)")
     mock.set_defaults(func=cmd_mock)
+
+    diff = sub.add_parser("diff", help="compare two runs (e.g. before and after an upgrade)")
+    diff.add_argument("before", type=Path, help="results.json (or its run directory) before")
+    diff.add_argument("after", type=Path, help="results.json (or its run directory) after")
+    diff.add_argument("--html", type=Path, help="where to write the HTML (default: beside AFTER)")
+    diff.set_defaults(func=cmd_diff)
 
     cat = sub.add_parser("catalog", help="print the requirement catalog")
     cat.add_argument("--format", choices=["md", "json"], default="md")
