@@ -58,6 +58,7 @@ def _config_from(args: argparse.Namespace) -> Config:
         "reports_dir": args.reports_dir,
         "run_id": args.run_id,
         "max_examples": args.max_examples,
+        "profile": getattr(args, "profile", None),
     }
     if args.insecure:
         overrides["verify_tls"] = False
@@ -145,13 +146,21 @@ def cmd_run(args: argparse.Namespace) -> int:
             "network path could read the password. The report records this.",
             file=sys.stderr,
         )
+    from .profiles import ProfileError, load_profile
+
+    try:
+        profile = (
+            load_profile(settings.profile, frozenset(catalog().ids)) if settings.profile else None
+        )
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
     with _target(settings) as live:
         problem = _preflight(live)
         if problem:
             print(f"vcenter-conformance: the suite cannot run: {problem}", file=sys.stderr)
             return EXIT_CANNOT_RUN
         live.run_dir.mkdir(parents=True, exist_ok=True)
-        plugin = ConformancePlugin(live, catalog())
+        plugin = ConformancePlugin(live, catalog(), profile=profile)
         code = pytest.main(_pytest_args(live, args), plugins=[plugin])
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("vcenter-conformance: no test matched the selection", file=sys.stderr)
@@ -319,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-examples", type=int, help="generated examples per operation (property tests)"
     )
     run.add_argument("--no-property-tests", action="store_true", help="skip the Schemathesis tests")
+    run.add_argument(
+        "--profile", help="vendor profile: report its known deviations as such (name or file)"
+    )
     run.add_argument("-k", help="only tests matching this pytest -k expression")
     run.add_argument("-v", "--verbose", action="store_true", help="one line per test")
     run.add_argument(

@@ -57,6 +57,8 @@ class Config:
     property_tests: bool = True
     max_examples: int = 15
     keepalive_wait: float = 1.1
+    #: a vendor profile (packaged name or file path) whose known deviations are reported as such
+    profile: str | None = None
 
     @property
     def uses_bundled_mock(self) -> bool:
@@ -186,6 +188,7 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "property_tests": (_bool, "Use true or false"),
     "max_examples": (_count, "Give a whole number of generated examples per operation, e.g. 15"),
     "keepalive_wait": (_non_negative_float, "Give seconds to wait before a keep-alive, e.g. 1.1"),
+    "profile": (_non_empty, "Give a profile name (see conformance/profiles) or a profile file"),
 }
 
 

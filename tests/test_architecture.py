@@ -18,9 +18,19 @@ ALLOWED = {
     "catalog": set(),
     "config": set(),
     "resources": set(),
+    "profiles": set(),
     "sandbox": {"client", "config"},
-    "reporting": {"catalog", "checks", "client", "config", "resources"},
-    "suites": {"catalog", "checks", "client", "config", "reporting", "resources", "sandbox"},
+    "reporting": {"catalog", "checks", "client", "config", "profiles", "resources"},
+    "suites": {
+        "catalog",
+        "checks",
+        "client",
+        "config",
+        "profiles",
+        "reporting",
+        "resources",
+        "sandbox",
+    },
     "mock": {"resources"},
 }
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from conformance.catalog import Catalog
+from conformance.profiles import Profile
 
 RESULTS_SCHEMA_VERSION = 1
 
@@ -110,8 +112,18 @@ class RequirementResult:
         }
 
 
-def roll_up(catalog: Catalog, outcomes: list[CaseOutcome]) -> list[RequirementResult]:
-    """One result per catalog requirement, from every test verdict on it."""
+def roll_up(
+    catalog: Catalog,
+    outcomes: list[CaseOutcome],
+    profile: Profile | None = None,
+    today: date | None = None,
+) -> list[RequirementResult]:
+    """One result per catalog requirement, from every test verdict on it.
+
+    A Fail the ``profile`` lists as a deviation becomes KNOWN_DEVIATION until
+    the entry expires; after that it is a Fail again, and says so.
+    """
+    today = today or datetime.now(UTC).date()
     results = []
     for req in catalog:
         verdicts: list[tuple[CaseOutcome, Status]] = []
@@ -134,6 +146,14 @@ def roll_up(catalog: Catalog, outcomes: list[CaseOutcome]) -> list[RequirementRe
                 else:
                     message = outcome.message
                 break
+        deviation = profile.deviation_for(req.id) if profile else None
+        if deviation is not None and status is Status.FAIL:
+            where = f"{deviation.reason} ({deviation.link})"
+            if deviation.active_on(today):
+                status = Status.KNOWN_DEVIATION
+                message = f"known deviation until {deviation.expires}: {where}. Found: {message}"
+            else:
+                message = f"known deviation EXPIRED on {deviation.expires}: {where}. {message}"
         results.append(
             RequirementResult(
                 id=req.id,
@@ -153,8 +173,13 @@ def count(statuses: list[Status]) -> dict[str, int]:
 
 
 def exit_code_for(requirements: list[RequirementResult], outcomes: list[CaseOutcome]) -> int:
-    """0 all good, 1 any Fail, 3 Error but no Fail (the suite could not judge)."""
-    statuses = [r.status for r in requirements] + [o.status for o in outcomes]
+    """0 all good, 1 any Fail, 3 Error but no Fail (the suite could not judge).
+
+    Fails count by requirement (a known deviation is not one); Errors count by
+    requirement and by test (a cleanup that failed is an Error of no requirement).
+    """
+    statuses = [r.status for r in requirements]
+    statuses += [Status.ERROR for o in outcomes if o.status is Status.ERROR]
     if Status.FAIL in statuses:
         return 1
     if Status.ERROR in statuses:
@@ -167,8 +192,9 @@ def build_results(
     run: dict[str, Any],
     catalog: Catalog,
     outcomes: list[CaseOutcome],
+    profile: Profile | None = None,
 ) -> dict[str, Any]:
-    requirements = roll_up(catalog, outcomes)
+    requirements = roll_up(catalog, outcomes, profile)
     return {
         "schema_version": RESULTS_SCHEMA_VERSION,
         "run": run,

@@ -20,6 +20,7 @@ from conformance.catalog import Catalog
 from conformance.checks import ConformanceFailure, ConformanceFailures, contract
 from conformance.client import GLOBAL_REDACTOR, Exchange, Redactor
 from conformance.config import Config
+from conformance.profiles import Profile
 
 from ._html import failure_details, requirement_table
 from ._results import CaseOutcome, Status, build_results, roll_up, write_json
@@ -47,9 +48,16 @@ def requirement_ids(item: pytest.Item) -> list[str]:
 class ConformancePlugin:
     """Collects outcomes during the run and writes the results at its end."""
 
-    def __init__(self, settings: Config, catalog: Catalog, redactor: Redactor = GLOBAL_REDACTOR):
+    def __init__(
+        self,
+        settings: Config,
+        catalog: Catalog,
+        redactor: Redactor = GLOBAL_REDACTOR,
+        profile: Profile | None = None,
+    ):
         self.settings = settings
         self.catalog = catalog
+        self.profile = profile
         self.redactor = redactor
         self.outcomes: dict[str, CaseOutcome] = {}
         self.started = datetime.now(UTC)
@@ -169,7 +177,7 @@ class ConformancePlugin:
         self, prefix: list[str], summary: list[str], postfix: list[str], session: Any
     ) -> None:
         outcomes = list(self.outcomes.values())
-        results = roll_up(self.catalog, outcomes)
+        results = roll_up(self.catalog, outcomes, self.profile)
         prefix.append(requirement_table(results, self.header_rows()))
 
     def header_rows(self) -> dict[str, str]:
@@ -186,6 +194,7 @@ class ConformancePlugin:
             "Started": self.started.isoformat(timespec="seconds"),
             "Finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "TLS verification": "OFF (--insecure)" if not self.settings.verify_tls else "on",
+            "Vendor profile": self.profile.name if self.profile else "none",
             "Settings": ", ".join(
                 f"{k}={v}" for k, v in settings.items() if k not in ("target", "run_id")
             ),
@@ -203,11 +212,28 @@ class ConformancePlugin:
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "duration_s": round(time.monotonic() - self._t0, 2),
             "config": self.settings.redacted(),
+            "profile": None
+            if self.profile is None
+            else {
+                "name": self.profile.name,
+                "deviations": [
+                    {
+                        "requirement": d.requirement,
+                        "reason": d.reason,
+                        "link": d.link,
+                        "expires": d.expires.isoformat(),
+                    }
+                    for d in self.profile.deviations
+                ],
+            },
         }
 
     def results(self) -> dict[str, Any]:
         return build_results(
-            run=self.run_info(), catalog=self.catalog, outcomes=list(self.outcomes.values())
+            run=self.run_info(),
+            catalog=self.catalog,
+            outcomes=list(self.outcomes.values()),
+            profile=self.profile,
         )
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

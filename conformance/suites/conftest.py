@@ -18,6 +18,7 @@ from conformance.catalog import catalog
 from conformance.checks import ConformanceFailure, ConformanceFailures
 from conformance.client import ClientError, Exchange, VcenterApi, VcenterClient
 from conformance.config import Config, ConfigError, load_config
+from conformance.profiles import ProfileError, load_profile
 from conformance.reporting.plugin import EXCHANGES_KEY, PLUGIN_NAME, ConformancePlugin
 from conformance.sandbox import Sandbox
 
@@ -54,7 +55,15 @@ def pytest_configure(config: pytest.Config) -> None:
             "vcenter-conformance: no target: set CONFORMANCE_TARGET (and CONFORMANCE_PASSWORD), "
             "or use `vcenter-conformance run`, which can start the bundled mock"
         )
-    config.pluginmanager.register(ConformancePlugin(settings, catalog()), PLUGIN_NAME)
+    try:
+        profile = (
+            load_profile(settings.profile, frozenset(catalog().ids)) if settings.profile else None
+        )
+    except ProfileError as exc:
+        raise pytest.UsageError(f"vcenter-conformance: {exc}") from None
+    config.pluginmanager.register(
+        ConformancePlugin(settings, catalog(), profile=profile), PLUGIN_NAME
+    )
 
 
 def _plugin(config: pytest.Config) -> ConformancePlugin | None:
