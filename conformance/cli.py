@@ -266,28 +266,20 @@ def cmd_mock(args: argparse.Namespace) -> int:
 
 # -- catalog -----------------------------------------------------------------
 def cmd_catalog(args: argparse.Namespace) -> int:
+    """Write the acceptance document (md, html) or the catalog as data (json)."""
     from .catalog import catalog
+    from .catalog._document import render_html, render_markdown
 
     cat = catalog()
     if args.format == "json":
         text = json.dumps([dataclasses.asdict(r) for r in cat], indent=2) + "\n"
+    elif args.format == "html":
+        text = render_html(cat, __version__)
     else:
-        lines = [
-            "# vcenter-conformance requirement catalog",
-            "",
-            f"{len(cat)} requirements. Sources: the vSphere Automation API reference pages "
-            "(seeds) and the distilled wire contract (contract.md).",
-            "",
-        ]
-        for r in cat:
-            lines += [f"## {r.id} ({r.level})", "", f"**{r.title}**", "", f"> {r.text}", ""]
-            lines.append(f"Source: {r.source}")
-            if r.accepts:
-                lines += ["", f"Accepts: {r.accepts}"]
-            lines += ["", "Tests: " + ", ".join(f"`{t}`" for t in r.tests), ""]
-        text = "\n".join(lines)
+        text = render_markdown(cat, __version__)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -368,8 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--html", type=Path, help="where to write the HTML (default: beside AFTER)")
     diff.set_defaults(func=cmd_diff)
 
-    cat = sub.add_parser("catalog", help="print the requirement catalog")
-    cat.add_argument("--format", choices=["md", "json"], default="md")
+    cat = sub.add_parser(
+        "catalog", help="write the acceptance document (the requirement catalog) for vendors"
+    )
+    cat.add_argument("--format", choices=["md", "html", "json"], default="md")
     cat.add_argument("--output", "-o", help="write to this file instead of standard output")
     cat.set_defaults(func=cmd_catalog)
     return parser

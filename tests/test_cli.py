@@ -180,6 +180,10 @@ def test_catalog_command_lists_every_requirement(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     text = (tmp_path / "c.md").read_text()
     for req in catalog():
-        assert f"## {req.id} ({req.level})" in text
+        assert f"### {req.id} ({req.level})" in text
+        assert req.text in text
     as_json = json.loads(cli("catalog", "--format", "json").stdout)
     assert len(as_json) == len(catalog())
+    html = cli("catalog", "--format", "html").stdout
+    assert html.startswith("<!DOCTYPE html>") and all(f'id="{r.id}"' in html for r in catalog())
+    assert "How to run the suite" in text and "How to run the suite" in html
