@@ -19,6 +19,7 @@ ALLOWED = {
     "config": set(),
     "resources": set(),
     "profiles": set(),
+    "drift": {"checks"},
     "sandbox": {"client", "config"},
     "reporting": {"catalog", "checks", "client", "config", "profiles", "resources"},
     "suites": {
