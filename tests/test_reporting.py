@@ -76,3 +76,21 @@ def test_redact_tree_blanks_secrets_in_report_files(tmp_path: Path) -> None:
     changed = redact_tree(tmp_path, redactor)
     assert changed == [tmp_path / "report.html"]
     assert (tmp_path / "report.html").read_text() == "<td>[REDACTED]</td> [REDACTED]"
+
+
+def test_coverage_matches_requests_to_operations_and_statuses() -> None:
+    from conformance.checks import contract
+    from conformance.reporting._coverage import CoverageRecorder
+
+    recorder = CoverageRecorder(contract())
+    base = "https://vc.example/api/content/library/item/update-session"
+    recorder.record("DELETE", f"{base}/abc", 400, ["US-DELETE-ACTIVE-400"])
+    recorder.record("POST", f"{base}/abc?action=complete", 204, ["US-COMPLETE-DONE"])
+    recorder.record("POST", f"{base}/abc?action=complete", 299, ["US-COMPLETE-DONE"])
+    recorder.record("GET", "https://vc.example/not/an/api", 200, ["X"])
+    summary = recorder.summary()["by_operation"]
+    assert summary["update_session_delete"]["observed"] == {"400": 1}
+    assert "204" in summary["update_session_delete"]["not_observed"]
+    assert summary["update_session_complete"]["undocumented_observed"] == [299]
+    assert summary["update_session_complete"]["requirements"] == ["US-COMPLETE-DONE"]
+    assert summary["update_session_cancel"]["observed"] == {}

@@ -130,6 +130,32 @@ def requirement_table(
     return "".join(parts)
 
 
+def coverage_table(coverage: dict[str, Any]) -> str:
+    """Operations x documented statuses: what the run exercised (folded by default)."""
+    rows = []
+    for operation_id, c in coverage["by_operation"].items():
+        observed = ", ".join(f"{s} x{n}" for s, n in c["observed"].items()) or "-"
+        missing = ", ".join(c["not_observed"]) or "-"
+        extra = ", ".join(str(s) for s in c["undocumented_observed"])
+        rows.append(
+            f"<tr><td><b>{escape(operation_id)}</b><br><small>{escape(c['method'])} "
+            f"{escape(c['path'])}</small></td><td>{escape(', '.join(c['documented']))}</td>"
+            f"<td>{escape(observed)}</td><td>{escape(missing)}</td>"
+            f"<td class='vcc-fail'>{escape(extra)}</td>"
+            f"<td>{escape(', '.join(c['requirements']))}</td></tr>"
+        )
+    return (
+        f'<details class="vcc-passes"><summary>Spec coverage: '
+        f"{coverage['operations_called']}/{coverage['operations']} operations called, "
+        f"{coverage['documented_statuses_observed']}/{coverage['documented_statuses']} "
+        "documented statuses observed (click to show)</summary>"
+        '<table class="vcc-req"><tr><th>Operation</th><th>Documented</th><th>Observed</th>'
+        "<th>Not observed</th><th>Undocumented seen</th><th>Requirements</th></tr>"
+        + "".join(rows)
+        + "</table></details>"
+    )
+
+
 def _compress(nodeids: list[str]) -> list[str]:
     """``test_x[a]``, ``test_x[b]`` -> ``test_x [2 cases]``: the table stays readable."""
     counts: dict[str, int] = {}

@@ -22,7 +22,8 @@ from conformance.client import GLOBAL_REDACTOR, Exchange, Redactor
 from conformance.config import Config
 from conformance.profiles import Profile
 
-from ._html import failure_details, requirement_table
+from ._coverage import CoverageRecorder
+from ._html import coverage_table, failure_details, requirement_table
 from ._results import CaseOutcome, Status, build_results, roll_up, write_json
 
 #: Exchanges a test made, in order (filled by the suite's autouse fixture).
@@ -64,6 +65,7 @@ class ConformancePlugin:
         self._t0 = time.monotonic()
         self.target_info: dict[str, Any] = {}
         self.results_path = settings.run_dir / "results.json"
+        self.coverage = CoverageRecorder(contract())
 
     # -- classification ------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
@@ -84,6 +86,11 @@ class ConformancePlugin:
             outcome.message = f"teardown: {_exception_text(call)}"
         report.vcc_requirements = outcome.requirements
         report.vcc_status = outcome.status
+        if report.when == "teardown":
+            for exchange in item.stash.get(EXCHANGES_KEY, []):
+                self.coverage.record(
+                    exchange.method, exchange.url, exchange.status, outcome.requirements
+                )
         if report.when == "call" and outcome.failures:
             import pytest_html  # imported lazily: only needed when there is a failure
 
@@ -179,6 +186,7 @@ class ConformancePlugin:
         outcomes = list(self.outcomes.values())
         results = roll_up(self.catalog, outcomes, self.profile)
         prefix.append(requirement_table(results, self.header_rows()))
+        prefix.append(coverage_table(self.coverage.summary()))
 
     def header_rows(self) -> dict[str, str]:
         """The report header: what was tested, with what, when."""
@@ -229,12 +237,14 @@ class ConformancePlugin:
         }
 
     def results(self) -> dict[str, Any]:
-        return build_results(
+        results = build_results(
             run=self.run_info(),
             catalog=self.catalog,
             outcomes=list(self.outcomes.values()),
             profile=self.profile,
         )
+        results["coverage"] = self.coverage.summary()
+        return results
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         write_json(self.results_path, self.results())
