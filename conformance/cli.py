@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -95,13 +96,13 @@ def _preflight(settings: Config) -> str | None:
     )
     try:
         client.login()
-        client.logout()
     except LoginFailed as exc:
         return str(exc)
     except ClientError as exc:
         return f"cannot reach {settings.target}: {exc}"
-    finally:
-        client.close()
+    with contextlib.suppress(ClientError):
+        client.logout()  # best effort: the suite's own login is what matters
+    client.close()
     return None
 
 
@@ -158,6 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         problem = _preflight(live)
         if problem:
             print(f"vcenter-conformance: the suite cannot run: {problem}", file=sys.stderr)
+            _write_unrun_results(live, problem)
             return EXIT_CANNOT_RUN
         live.run_dir.mkdir(parents=True, exist_ok=True)
         plugin = ConformancePlugin(live, catalog(), profile=profile)
@@ -175,6 +177,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     if code in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
         return EXIT_CANNOT_RUN
     return int(results["exit_code"])
+
+
+def _write_unrun_results(settings: Config, problem: str) -> None:
+    """A results.json saying the run never started, for pipelines that read it."""
+    from .catalog import catalog
+    from .client import GLOBAL_REDACTOR
+    from .reporting import build_results
+    from .reporting._results import write_json
+
+    results = build_results(
+        run={"id": settings.run_id, "target": settings.target, "config": settings.redacted()},
+        catalog=catalog(),
+        outcomes=[],
+    )
+    results["exit_code"] = EXIT_CANNOT_RUN
+    results["error"] = GLOBAL_REDACTOR.redact(problem)
+    write_json(settings.run_dir / "results.json", results)
 
 
 def _print_summary(results: dict[str, Any], settings: Config) -> None:
@@ -249,18 +268,30 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 # -- mock --------------------------------------------------------------------
 def cmd_mock(args: argparse.Namespace) -> int:
-    from .mock import MockSettings, serve
+    from .mock import MockSettings, parse_fault_spec, serve
 
     password = _password_from(args) or os.environ.get("CONFORMANCE_PASSWORD")
     if not password:
         raise UsageError("the mock needs a password: --password-env VAR (or CONFORMANCE_PASSWORD)")
-    flaws = frozenset(args.flaw or ())
     try:
-        mock_settings = MockSettings(user=args.user, password=password, flaws=flaws)
+        faults = parse_fault_spec(",".join(args.fault_spec)) if args.fault_spec else None
+        mock_settings = MockSettings(
+            user=args.user, password=password, flaws=frozenset(args.flaw or ()), faults=faults
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    print(f"mock vCenter on http://{args.host}:{args.port} (user {args.user})", file=sys.stderr)
-    serve(mock_settings, host=args.host, port=args.port)
+    ssl: dict[str, str] = {}
+    scheme = "http"
+    if args.tls:
+        from .mock.tls import make_certificates
+
+        directory = Path(args.tls_dir or tempfile.mkdtemp(prefix="vcenter-mock-tls-"))
+        files = make_certificates(directory, hosts=[args.host])
+        ssl = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
+        scheme = "https"
+        print(f"self-signed CA: {files.ca} (give it to `run` as --ca-bundle)", file=sys.stderr)
+    print(f"mock vCenter on {scheme}://{args.host}:{args.port} (user {args.user})", file=sys.stderr)
+    serve(mock_settings, host=args.host, port=args.port, **ssl)
     return EXIT_OK
 
 
@@ -352,6 +383,14 @@ def build_parser() -> argparse.ArgumentParser:
     mock_secret.add_argument("--password-env", metavar="VAR")
     mock_secret.add_argument("--password")
     mock.add_argument("--flaw", action="append", help="break one rule (test-only; repeatable)")
+    mock.add_argument(
+        "--fault-spec",
+        action="append",
+        metavar="SPEC",
+        help="inject faults, e.g. unavailable_every=3,delay_seconds=2 (test-only)",
+    )
+    mock.add_argument("--tls", action="store_true", help="serve HTTPS with a fresh self-signed CA")
+    mock.add_argument("--tls-dir", help="where --tls writes ca.pem, server.pem, server-key.pem")
     mock.set_defaults(func=cmd_mock)
 
     diff = sub.add_parser("diff", help="compare two runs (e.g. before and after an upgrade)")

@@ -122,6 +122,8 @@ def test_unreachable_target_exits_3_with_a_message(tmp_path: Path) -> None:
     run = run_suite(tmp_path, target=f"http://127.0.0.1:{free_port()}")
     assert run.returncode == 3, run.explain()
     assert "cannot reach" in run.stderr
+    assert run.results["exit_code"] == 3 and "cannot reach" in run.results["error"]
+    assert set(run.statuses().values()) == {"not_run"}
 
 
 def test_refused_login_exits_3_and_says_what_to_check(

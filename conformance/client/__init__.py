@@ -10,6 +10,13 @@ from ._exceptions import (
     UnexpectedResponse,
 )
 from ._exchange import Exchange
+from ._files import (
+    Download,
+    DownloadSessionFileApi,
+    ItemFileApi,
+    TransferApi,
+    UpdateSessionFileApi,
+)
 from ._redact import GLOBAL_REDACTOR, REDACTED, Redactor
 from ._services import (
     DOWNLOAD_SESSION_PATH,
@@ -26,15 +33,20 @@ __all__ = [
     "SESSION_HEADER",
     "UPDATE_SESSION_PATH",
     "ClientError",
+    "Download",
     "DownloadSessionApi",
+    "DownloadSessionFileApi",
     "Exchange",
+    "ItemFileApi",
     "LoginFailed",
     "Redactor",
     "RequestTimeout",
     "ServiceUnavailable",
+    "TransferApi",
     "TransportError",
     "UnexpectedResponse",
     "UpdateSessionApi",
+    "UpdateSessionFileApi",
     "VcenterApi",
     "VcenterClient",
 ]

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json as jsonlib
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -23,6 +24,9 @@ SESSION_HEADER = "vmware-api-session-id"
 #: Statuses that mean "the service is not there right now", never a conformance verdict.
 UNAVAILABLE = frozenset({502, 503, 504})
 _NO_BODY: Any = object()
+#: A transfer's response body is kept in the exchange only when it is an error this short.
+TRANSFER_TEXT_LIMIT = 4096
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 ExchangeListener = Callable[[Exchange], None]
 
@@ -51,6 +55,9 @@ class VcenterClient:
         self.redactor = redactor
         self.redactor.add_basic_credentials(user, password)
         self._http = requests.Session()
+        # Passed on every request too: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE
+        # override a Session's verify, which would silently undo --ca-bundle and --insecure.
+        self._verify = verify
         self._http.verify = verify
         self._http.headers.update({"Accept": "application/json", "User-Agent": user_agent})
         self._token: str | None = None
@@ -188,6 +195,113 @@ class VcenterClient:
             exchange,
         )
 
+    # -- file transfers (outside /api) ------------------------------------------
+    def transfer(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: bytes | Iterable[bytes] | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: bool = True,
+        max_redirects: int = 3,
+    ) -> tuple[Exchange, bytes]:
+        """Send file bytes to, or fetch them from, a transfer endpoint; return both.
+
+        ``url`` is absolute (an upload or download endpoint may name another host
+        than /api); a path starting with ``/`` is taken relative to the target.
+        ``data`` may be an iterable of chunks, sent with chunked encoding. The
+        response is streamed. The recorded exchange never holds file content:
+        the request body is replaced by a byte count, and so is the response
+        body unless it is a short error. No retries and no re-login: a stream
+        cannot be replayed, and the status is the target's to be judged. A GET
+        follows up to ``max_redirects`` redirects, dropping the session header
+        when the host changes.
+        """
+        if url.startswith("/"):
+            url = self.base_url + url
+        send_headers: dict[str, str] = {"Accept": "*/*"}
+        if data is not None:
+            send_headers["Content-Type"] = "application/octet-stream"
+        if auth and self._token is not None:
+            send_headers[SESSION_HEADER] = self._token
+        if headers:
+            send_headers.update(headers)
+        sent = [0]
+        body: bytes | Iterator[bytes] | None = None
+        if isinstance(data, bytes | bytearray):
+            body = bytes(data)
+            sent[0] = len(body)
+        elif data is not None:
+            body = _counted(data, sent)
+        for _ in range(max_redirects + 1):
+            started = time.perf_counter()
+            try:
+                with self._http.request(
+                    method,
+                    url,
+                    data=body,
+                    headers=send_headers,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    stream=True,
+                ) as response:
+                    content = b"".join(response.iter_content(chunk_size=65536))
+            except requests.Timeout as exc:
+                raise RequestTimeout(
+                    f"{method} {self.redactor.redact(url)}: no answer within {self.timeout:g} s"
+                ) from exc
+            except requests.RequestException as exc:
+                raise TransportError(
+                    f"{method} {self.redactor.redact(url)}: {self.redactor.redact(str(exc))}"
+                ) from exc
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            exchange = self._record_transfer(
+                response, content, None if data is None else sent[0], elapsed_ms
+            )
+            self._notify(exchange)
+            location = response.headers.get("Location")
+            if method != "GET" or response.status_code not in _REDIRECTS or not location:
+                return exchange, content
+            target = urljoin(url, location)
+            if urlsplit(target).netloc != urlsplit(url).netloc:
+                send_headers.pop(SESSION_HEADER, None)
+            url = target
+        return exchange, content
+
+    def _record_transfer(
+        self,
+        response: requests.Response,
+        content: bytes,
+        sent: int | None,
+        elapsed_ms: float,
+    ) -> Exchange:
+        redact = self.redactor.redact
+        is_error = not 200 <= response.status_code < 300
+        if is_error and len(content) <= TRANSFER_TEXT_LIMIT:
+            text = redact(content.decode("utf-8", "replace"))
+        elif content:
+            text = f"[{len(content)} bytes of transferred content elided]"
+        else:
+            text = ""
+        return Exchange(
+            method=response.request.method or "",
+            url=redact(response.request.url or ""),
+            request_headers=self.redactor.redact_headers(dict(response.request.headers)),
+            request_body=None if sent is None else f"[{sent} bytes of file content elided]",
+            status=response.status_code,
+            response_headers=self.redactor.redact_headers(dict(response.headers)),
+            response_text=text,
+            elapsed_ms=elapsed_ms,
+            transfer=True,
+        )
+
+    def _notify(self, exchange: Exchange) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(exchange)
+
     def _send(
         self,
         method: str,
@@ -229,6 +343,7 @@ class VcenterClient:
                 auth=basic,
                 timeout=self.timeout,
                 allow_redirects=False,
+                verify=self._verify,
             )
         except requests.Timeout as exc:
             raise RequestTimeout(f"{method} {url}: no answer within {self.timeout:g} s") from exc
@@ -265,3 +380,10 @@ class VcenterClient:
             response_text=redact(response.text),
             elapsed_ms=elapsed_ms,
         )
+
+
+def _counted(chunks: Iterable[bytes], sent: list[int]) -> Iterator[bytes]:
+    """Yield ``chunks``, adding their lengths to ``sent[0]`` (for the exchange's note)."""
+    for chunk in chunks:
+        sent[0] += len(chunk)
+        yield chunk

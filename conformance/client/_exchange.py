@@ -6,6 +6,7 @@ import json
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from ._redact import REDACTED
 
@@ -29,6 +30,8 @@ class Exchange:
     response_text: str
     elapsed_ms: float
     _json_cache: list[Any] = field(default_factory=list, repr=False, compare=False)
+    #: a file transfer (outside /api): the bodies hold byte counts, never the bytes
+    transfer: bool = False
 
     @property
     def content_type(self) -> str:
@@ -94,13 +97,19 @@ class Exchange:
                 parts += ["-u", "$VC_USER:$VC_PASSWORD"]
                 continue
             parts += ["-H", f"{name}: {value}"]
-        if self.request_body:
+        if self.request_body and self.transfer:
+            parts += ["--data-binary", "@FILE"]  # the bytes were never recorded
+        elif self.request_body:
             parts += ["--data", self.request_body]
         parts.append(self.url)
         command = " ".join(_quote(p) for p in parts)
         if not needs_session:
             return command
-        base = self.url.split("/api/", 1)[0]
+        if "/api/" in self.url:
+            base = self.url.split("/api/", 1)[0]
+        else:  # a transfer endpoint: assume the API is served by the same origin
+            split = urlsplit(self.url)
+            base = f"{split.scheme}://{split.netloc}"
         login = (
             f'SESSION_ID=$(curl -sS -X POST -u "$VC_USER:$VC_PASSWORD" {shlex.quote(base)}'
             "/api/session | tr -d '\"')"

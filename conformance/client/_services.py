@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from ._client import VcenterClient
 from ._exchange import Exchange
+from ._files import DownloadSessionFileApi, ItemFileApi, TransferApi, UpdateSessionFileApi
 
 UPDATE_SESSION_PATH = "/api/content/library/item/update-session"
 DOWNLOAD_SESSION_PATH = "/api/content/library/item/download-session"
@@ -155,6 +156,10 @@ class VcenterApi:
         self.download_sessions = DownloadSessionApi(client)
         self.libraries = LocalLibraryApi(client)
         self.items = ItemApi(client)
+        self.update_session_files = UpdateSessionFileApi(client)
+        self.download_session_files = DownloadSessionFileApi(client)
+        self.item_files = ItemFileApi(client)
+        self.transfers = TransferApi(client)
 
     def datastores(self) -> Exchange:
         return self.client.request("GET", "/api/vcenter/datastore")

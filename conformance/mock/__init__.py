@@ -2,12 +2,14 @@
 
 Built like moto: a routing table (``routes``), thin handlers per service (``handlers``),
 state and rules without HTTP (``models``), vAPI errors with a class-level status
-(``errors``), an injectable clock (``clock``) and test-only rule violations (``flaws``).
-It imports nothing from the rest of ``conformance``: only the stdlib, starlette and uvicorn.
+(``errors``), an injectable clock (``clock``), test-only rule violations (``flaws``) and
+transport failures (``faults``). It imports nothing from the rest of ``conformance``: only
+the stdlib, starlette and uvicorn (``tls``, imported only on demand, needs cryptography).
 """
 
 from .app import create_app
 from .clock import Clock, FakeClock, SystemClock
+from .faults import Faults, parse_fault_spec
 from .flaws import FLAWS
 from .models import Backend
 from .server import MockServer, serve
@@ -18,9 +20,11 @@ __all__ = [
     "Backend",
     "Clock",
     "FakeClock",
+    "Faults",
     "MockServer",
     "MockSettings",
     "SystemClock",
     "create_app",
+    "parse_fault_spec",
     "serve",
 ]

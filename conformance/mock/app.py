@@ -11,11 +11,13 @@ import json
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from . import errors
 from .errors import Message, VapiError
+from .faults import FaultMiddleware
 from .handlers.common import backend_of
 from .models import Backend
 from .routes import ROUTES
@@ -71,8 +73,10 @@ async def _on_crash(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: MockSettings | None = None) -> Starlette:
     """A fresh mock vCenter; ``app.state.backend`` is its state, for in-process tests."""
+    backend = Backend(settings)
     app = Starlette(
         routes=ROUTES,
+        middleware=[Middleware(FaultMiddleware, source=backend)],  # faults.py; cheap when off
         exception_handlers={
             VapiError: _on_vapi_error,
             HTTPException: _on_http_error,
@@ -80,5 +84,5 @@ def create_app(settings: MockSettings | None = None) -> Starlette:
         },
     )
     app.router.redirect_slashes = False  # vCenter does not redirect; a wrong path is a 404
-    app.state.backend = Backend(settings)
+    app.state.backend = backend
     return app

@@ -5,13 +5,10 @@ the right ``Allow`` header. Order matters: the session collections must come bef
 ``/item/{library_item_id}``, which would otherwise swallow ``update-session``; and the
 hot paths come first, because the router tries each route in turn.
 
-Next phase (file services) slots in here:
+File names in paths use the ``path`` converter: the vAPI runtime does not encode them
+(§7.1), so ``dir/x.iso`` must reach the handler, which rejects it (400), not the router.
 
-* ``{US}/{update_session_id}/file`` GET list, POST add (also ``?action=add``),
-  POST ``?action=validate``; ``{US}/{update_session_id}/file/{file_name:path}`` GET, DELETE;
-* ``{DS}/{download_session_id}/file`` POST ``?action=prepare``, GET ``?file_name=``;
-* upload and download endpoints outside /api (PUT and POST accepted, §8);
-* ``POST /api`` for the JSON-RPC front door (§7.2).
+Next phase: ``POST /api`` for the JSON-RPC front door (§7.2).
 """
 
 from __future__ import annotations
@@ -20,8 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .handlers import admin, cis, fixtures, library
+from .handlers import admin, cis, fixtures, library, transfer
+from .handlers import download_files as df
 from .handlers import download_session as ds
+from .handlers import update_files as uf
 from .handlers import update_session as us
 from .handlers.common import Endpoint
 
@@ -30,6 +29,7 @@ __all__ = ["ROUTES"]
 ITEM = "/api/content/library/item"
 US = ITEM + "/update-session"
 DS = ITEM + "/download-session"
+DATA = "/cls/data"  # upload and download endpoints (§8), outside /api
 
 
 def resource(path: str, **methods: Endpoint) -> Route:
@@ -46,19 +46,30 @@ def resource(path: str, **methods: Endpoint) -> Route:
 
 ROUTES = [
     # Hot paths first: the router tries routes in order.
+    # bytes in (PUT/POST) and out (GET); the token is the credential
+    resource(
+        DATA + "/{token}/{file_name:path}",
+        put=transfer.upload,
+        post=transfer.upload,
+        get=transfer.download,
+    ),
     # update sessions
     resource(US, get=us.list_ids, post=us.create),
     resource(
         US + "/{update_session_id}", get=us.get, patch=us.update, delete=us.delete, post=us.act
     ),
+    resource(US + "/{update_session_id}/file", get=uf.list_files, post=uf.act),
+    resource(
+        US + "/{update_session_id}/file/{file_name:path}", get=uf.get_file, delete=uf.remove_file
+    ),
     # download sessions
     resource(DS, get=ds.list_ids, post=ds.create),
     resource(DS + "/{download_session_id}", get=ds.get, delete=ds.delete, post=ds.act),
-    resource(DS + "/{download_session_id}/file", get=ds.list_files),
+    resource(DS + "/{download_session_id}/file", get=df.list_or_get, post=df.act),
     # library items (after the session collections)
     resource(ITEM, get=library.list_items, post=library.create_item),
     resource(ITEM + "/{library_item_id}", get=library.get_item, delete=library.delete_item),
-    resource(ITEM + "/{library_item_id}/file", get=library.list_item_files),
+    resource(ITEM + "/{library_item_id}/file", get=df.item_files),
     # local libraries and other fixtures
     resource("/api/content/local-library", get=library.list_libraries, post=library.create_library),
     resource(
@@ -74,5 +85,6 @@ ROUTES = [
     resource("/mock-api/reset", post=admin.reset),
     resource("/mock-api/clock/advance", post=admin.advance_clock),
     resource("/mock-api/flaws", get=admin.get_flaws, put=admin.put_flaws),
+    resource("/mock-api/faults", get=admin.get_faults, put=admin.put_faults),
     resource("/mock-api/state", get=admin.state),
 ]

@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from .app import create_app
+from .faults import AbortableHttpToolsProtocol
 from .models import Backend
 from .settings import MockSettings
 
@@ -40,7 +41,7 @@ def _config(
         app,
         host=host,
         port=port,
-        http="httptools",
+        http=AbortableHttpToolsProtocol,  # httptools, able to drop a connection (faults.py)
         loop="uvloop",
         ws="none",
         lifespan="off",

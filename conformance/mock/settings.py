@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .clock import Clock
+from .faults import Faults
 from .flaws import check_flaws
 
 __all__ = ["MockSettings"]
@@ -18,6 +19,7 @@ class MockSettings:
     (vCenter's default is five minutes); ``api_session_timeout`` is the sliding
     inactivity timeout of ``vmware-api-session-id`` tokens. ``clock=None`` means the
     real clock. ``flaws`` are names from ``FLAWS``; unknown names raise ValueError.
+    ``faults`` (``faults.Faults``) injects transport failures; ``None`` means none.
     """
 
     user: str = "administrator@vsphere.local"
@@ -26,6 +28,9 @@ class MockSettings:
     session_timeout: float = 300.0
     api_session_timeout: float = 1800.0
     clock: Clock | None = None
+    faults: Faults | None = None
+    #: where uploaded bytes go: a fresh directory is made inside it (None: a temp dir)
+    data_dir: str | None = None
 
     def __post_init__(self) -> None:
         # Accept any iterable of names (a list from a config file), store a frozenset.

@@ -14,10 +14,19 @@ from starlette.responses import JSONResponse, Response
 
 from .. import errors
 from ..clock import format_time
+from ..faults import Faults
 from ..flaws import FLAWS
 from .common import backend_of, no_content
 
-__all__ = ["advance_clock", "get_flaws", "put_flaws", "reset", "state"]
+__all__ = [
+    "advance_clock",
+    "get_faults",
+    "get_flaws",
+    "put_faults",
+    "put_flaws",
+    "reset",
+    "state",
+]
 
 
 async def reset(request: Request) -> Response:
@@ -62,6 +71,26 @@ async def put_flaws(request: Request) -> Response:
     except ValueError as exc:
         raise errors.invalid_argument("mock.flaws.unknown", str(exc)) from exc
     return _json({"flaws": sorted(backend.flaws)})
+
+
+async def get_faults(request: Request) -> Response:
+    """``{"faults": {field: value} or null, "matched": n, "injected": {kind: n}}``."""
+    injector = backend_of(request).fault_injector
+    if injector is None:
+        none = {"drop": 0, "unavailable": 0, "delay": 0}
+        return _json({"faults": None, "matched": 0, "injected": none})
+    return _json({"faults": injector.faults.to_json(), **injector.dump()})
+
+
+async def put_faults(request: Request) -> Response:
+    """The body is a ``Faults`` object (missing fields: defaults; ``{}``: no fault)."""
+    backend = backend_of(request)
+    try:
+        faults = Faults.from_json(await _body(request))
+    except (TypeError, ValueError) as exc:
+        raise errors.invalid_argument("mock.faults.invalid", str(exc)) from exc
+    backend.set_faults(faults)
+    return await get_faults(request)
 
 
 async def state(request: Request) -> Response:
