@@ -73,3 +73,12 @@ def test_redacted_view_and_repr_hide_the_password() -> None:
     assert "hunter22" not in repr(config)
     assert "hunter22" not in str(config.redacted())
     assert config.redacted()["password"] == "[REDACTED]"
+
+
+def test_the_shipped_example_config_loads() -> None:
+    import conformance
+
+    example = Path(conformance.__file__).parent / "example-config.toml"
+    config = load_config(file=example, env={"CONFORMANCE_PASSWORD": "from-the-environment"})
+    assert config.target == "https://vcenter.example.com"
+    assert config.verify_tls and config.timeout == 30
