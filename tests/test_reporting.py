@@ -94,3 +94,27 @@ def test_coverage_matches_requests_to_operations_and_statuses() -> None:
     assert summary["update_session_complete"]["undocumented_observed"] == [299]
     assert summary["update_session_complete"]["requirements"] == ["US-COMPLETE-DONE"]
     assert summary["update_session_cancel"]["observed"] == {}
+
+
+def test_coverage_tells_a_file_get_from_the_file_list_on_the_same_path() -> None:
+    from conformance.checks import contract
+    from conformance.reporting._coverage import OperationMatcher
+
+    matcher = OperationMatcher(contract())
+    item = "https://vc.example/api/content/library/item"
+    assert matcher.match("GET", f"{item}/download-session/d1/file") == "download_session_file_list"
+    assert (
+        matcher.match("GET", f"{item}/download-session/d1/file?file_name=a.bin")
+        == "download_session_file_get"
+    )
+    assert matcher.match("GET", f"{item}/i1/file") == "library_item_file_list"
+    assert matcher.match("GET", f"{item}/i1/file?name=a.bin") == "library_item_file_get"
+    assert matcher.match("POST", f"{item}/update-session/u1/file") == "update_session_file_add"
+    assert (
+        matcher.match("POST", f"{item}/update-session/u1/file?action=add")
+        == "update_session_file_add_action"
+    )
+    assert (
+        matcher.match("DELETE", f"{item}/update-session/u1/file/dir%2Fx.bin")
+        == "update_session_file_remove"
+    )

@@ -46,6 +46,9 @@ SESSION = "session.openapi.yaml"
 US = "update-session.openapi.yaml"
 DS = "download-session.openapi.yaml"
 FIX = "fixtures.openapi.yaml"
+USF = "update-session-file.openapi.yaml"
+DSF = "download-session-file.openapi.yaml"
+IF = "item-file.openapi.yaml"
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -85,6 +88,20 @@ EXPECTED_OPERATIONS: dict[str, set[str]] = {
         "datastore_list",
         "appliance_system_version_get",
     },
+    "update-session-file.openapi.yaml": {
+        "update_session_file_add",
+        "update_session_file_add_action",
+        "update_session_file_list",
+        "update_session_file_get",
+        "update_session_file_remove",
+        "update_session_file_validate",
+    },
+    "download-session-file.openapi.yaml": {
+        "download_session_file_list",
+        "download_session_file_get",
+        "download_session_file_prepare",
+    },
+    "item-file.openapi.yaml": {"library_item_file_list", "library_item_file_get"},
 }
 
 # contract.md §6.2: the 25 values of com.vmware.vapi.std.errors.error.type.
@@ -568,6 +585,17 @@ def test_update_session_create_documents_resource_busy_as_400_and_500() -> None:
         assert "published" in text and "runtime" in text, status
 
 
+# contract.md §10 item 3: "201 for create and file add, 200 for get/list/validate/prepare,
+# 204 for void operations and every ?action= except validate and prepare". These POSTs
+# answer with a File.Info or a ValidationResult body.
+BODY_POSTS: dict[str, str] = {
+    "update_session_file_add": "201",
+    "update_session_file_add_action": "201",
+    "update_session_file_validate": "200",
+    "download_session_file_prepare": "200",
+}
+
+
 @pytest.mark.parametrize("name", FRAGMENTS)
 def test_success_statuses_follow_the_docs(name: str) -> None:
     document = load_fragment(name)
@@ -576,7 +604,11 @@ def test_success_statuses_follow_the_docs(name: str) -> None:
         success = {s: r for s, r in operation["responses"].items() if s.startswith("2")}
         assert len(success) == 1, op_id
         [(status, response)] = success.items()
-        if "?action=" in path or method in ("delete", "patch"):
+        if op_id in BODY_POSTS:
+            assert (method, status) == ("post", BODY_POSTS[op_id]), op_id
+            schema = resolve_local(document, response["content"]["application/json"]["schema"])
+            assert schema["type"] == "object", op_id
+        elif "?action=" in path or method in ("delete", "patch"):
             assert status == "204", op_id
             assert "content" not in response, op_id
         elif op_id.endswith("_create"):
@@ -593,11 +625,29 @@ def test_list_operations_return_arrays_of_id_strings() -> None:
         op_id = operation["operationId"]
         if not op_id.endswith("_list") or op_id == "datastore_list":
             continue
+        if op_id.endswith("_file_list"):
+            continue  # File.Info objects: test_file_lists_return_arrays_of_file_info
         document = load_fragment(name)
         schema = resolve_local(document, operation["responses"]["200"]["content"]
                                ["application/json"]["schema"])  # fmt: skip
         assert schema["type"] == "array", op_id
         assert resolve_local(document, schema["items"])["type"] == "string", op_id
+
+
+def test_file_lists_return_arrays_of_file_info() -> None:
+    """The file services list File.Info objects (with a name), not ids (contract.md §3)."""
+    checked = 0
+    for name, _, _, operation in all_operations():
+        if not operation["operationId"].endswith("_file_list"):
+            continue
+        document = load_fragment(name)
+        schema = resolve_local(document, operation["responses"]["200"]["content"]
+                               ["application/json"]["schema"])  # fmt: skip
+        assert schema["type"] == "array", operation["operationId"]
+        items = resolve_local(document, schema["items"])
+        assert items["type"] == "object" and "name" in items["required"], operation["operationId"]
+        checked += 1
+    assert checked == 3
 
 
 def test_creates_accept_client_token_query_and_header() -> None:
@@ -653,6 +703,28 @@ def test_creates_accept_client_token_query_and_header() -> None:
         (FIX, "ItemCreateSpec", {"name": "n"}, False),
         (FIX, "ItemCreateSpec", {"library_id": "l", "name": "n" * 81}, False),
         (FIX, "ItemCreateSpec", {"library_id": "l", "name": ""}, False),
+        (USF, "UpdateSessionFileAddSpec", {"name": "a.bin", "source_type": "PUSH"}, True),
+        (USF, "UpdateSessionFileAddSpec",
+         {"name": "a.bin", "source_type": "PUSH", "size": 3,
+          "checksum_info": {"algorithm": "SHA1", "checksum": "a9993e36"}}, True),
+        (USF, "UpdateSessionFileAddSpec",
+         {"name": "a.bin", "source_type": "PULL",
+          "source_endpoint": {"uri": "https://example.com/a.bin"}}, True),
+        (USF, "UpdateSessionFileAddSpec", {"name": "a.bin", "source_type": "PULL"}, False),
+        (USF, "UpdateSessionFileAddSpec", {"source_type": "PUSH"}, False),
+        (USF, "UpdateSessionFileAddSpec", {"name": "a.bin"}, False),
+        (USF, "UpdateSessionFileAddSpec", {"name": "a.bin", "source_type": "UPLOAD"}, False),
+        (USF, "UpdateSessionFileAddSpec",
+         {"file_spec": {"name": "a.bin", "source_type": "PUSH"}}, False),
+        (USF, "UpdateSessionFileAddSpec",
+         {"name": "a.bin", "source_type": "PUSH", "checksum_info": {"algorithm": "SHA1"}},
+         False),
+        (DSF, "DownloadSessionFilePrepareSpec", {"file_name": "a.bin"}, True),
+        (DSF, "DownloadSessionFilePrepareSpec",
+         {"file_name": "a.bin", "endpoint_type": "DIRECT"}, True),
+        (DSF, "DownloadSessionFilePrepareSpec", {}, False),
+        (DSF, "DownloadSessionFilePrepareSpec",
+         {"file_name": "a.bin", "endpoint_type": "FTP"}, False),
     ],
 )  # fmt: skip
 def test_request_bodies_mark_what_the_docs_require(
@@ -667,6 +739,15 @@ def test_download_keep_alive_body_key_is_progress() -> None:
     assert set(update["UpdateSessionKeepAliveSpec"]["properties"]) == {"client_progress"}
     assert set(download["DownloadSessionKeepAliveSpec"]["properties"]) == {"progress"}
 
+
+USF_WAITING = {
+    "name": "a.bin",
+    "source_type": "PUSH",
+    "bytes_transferred": 0,
+    "status": "WAITING_FOR_TRANSFER",
+    "upload_endpoint": {"uri": "https://vc.example.com/cls/data/1/a.bin"},
+}
+DSF_UNPREPARED = {"name": "a.bin", "bytes_transferred": 0, "status": "UNPREPARED"}
 
 SESSION_GET = {
     "library_item_id": "item-1",
@@ -724,6 +805,43 @@ SESSION_GET = {
          [{"datastore": "datastore-1", "name": "ds1", "type": "VMFS", "free_space": 1,
            "capacity": 2}], True),
         (FIX, "datastore_list", 200, [{"datastore": "datastore-1"}], False),
+        (USF, "update_session_file_add", 201, USF_WAITING, True),
+        (USF, "update_session_file_add_action", 201, USF_WAITING, True),
+        (USF, "update_session_file_get", 200,
+         dict(USF_WAITING, status="READY", size=3, bytes_transferred=3), True),
+        (USF, "update_session_file_get", 200,
+         {k: v for k, v in USF_WAITING.items() if k != "bytes_transferred"}, False),
+        (USF, "update_session_file_get", 200, dict(USF_WAITING, status="DONE"), False),
+        (USF, "update_session_file_list", 200, [USF_WAITING], True),
+        (USF, "update_session_file_list", 200, ["a.bin"], False),
+        (USF, "update_session_file_validate", 200,
+         {"has_errors": False, "missing_files": [], "invalid_files": []}, True),
+        (USF, "update_session_file_validate", 200,
+         {"has_errors": True, "missing_files": ["a.bin"], "invalid_files": [
+             {"name": "b.bin", "error_message": {"id": "e", "default_message": "m",
+                                                 "args": []}}]}, True),
+        (USF, "update_session_file_validate", 200, {"has_errors": False}, False),
+        (USF, "update_session_file_validate", 200,
+         {"has_errors": True, "missing_files": ["a", "a"], "invalid_files": []}, False),
+        (USF, "update_session_file_get", 400, error_body("INVALID_ARGUMENT"), True),
+        (USF, "update_session_file_get", 400, error_body("NOT_FOUND"), False),
+        (DSF, "download_session_file_list", 200, [DSF_UNPREPARED], True),
+        (DSF, "download_session_file_list", 200,
+         [{"name": "a.bin", "status": "UNPREPARED"}], False),
+        (DSF, "download_session_file_get", 200,
+         dict(DSF_UNPREPARED, status="PREPARED",
+              download_endpoint={"uri": "https://vc.example.com/cls/data/1/a.bin"}), True),
+        (DSF, "download_session_file_get", 200, dict(DSF_UNPREPARED, status="PREPARED"), False),
+        (DSF, "download_session_file_prepare", 200,
+         dict(DSF_UNPREPARED, status="PREPARING",
+              download_endpoint={"uri": "https://vc.example.com/cls/data/1/a.bin"}), False),
+        (DSF, "download_session_file_prepare", 200,
+         dict(DSF_UNPREPARED, status="PREPARE_REQUESTED"), True),
+        (IF, "library_item_file_list", 200,
+         [{"name": "a.bin", "size": 3, "cached": True, "version": "1",
+           "checksum_info": {"algorithm": "SHA1", "checksum": "a9993e36"}}], True),
+        (IF, "library_item_file_list", 200, [{"name": "a.bin", "size": 3}], False),
+        (IF, "library_item_file_get", 404, error_body("NOT_FOUND"), True),
     ],
 )  # fmt: skip
 def test_schemathesis_judges_responses_by_the_contract(
@@ -788,7 +906,12 @@ def test_links_target_operations_and_parameters_of_the_fragment(name: str) -> No
                     if expression.startswith("$request.path."):
                         assert expression.removeprefix("$request.path.") in source_params, where
                     else:
-                        assert expression in ("$response.body", "$request.body#/library_item_id")
+                        # $response.body#/name: the file a File.Info answer describes
+                        assert expression in (
+                            "$response.body",
+                            "$request.body#/library_item_id",
+                            "$response.body#/name",
+                        )
                 if "requestBody" in link:
                     assert "requestBody" in target, where
 

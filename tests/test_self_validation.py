@@ -49,6 +49,29 @@ CASES: dict[str, tuple[str, set[str]]] = {
     "download-delete-active-rejected": ("delete_works_in_every_state", {"DS-DELETE-ANY-STATE"}),
     "download-cancel-keeps-active": ("download_session_cancel_reaches", {"DS-CANCEL-CANCELED"}),
     "preview-info-after-active": ("preview_info", {"US-PREVIEW-INFO-ACTIVE-ONLY"}),
+    # file services (update session files, item files, download session files)
+    "content-visible-before-complete": (
+        "invisible_before_complete",
+        {"USF-INVISIBLE-BEFORE-COMPLETE"},
+    ),
+    "cancel-keeps-content": ("cancel_discards", {"USF-CANCEL-DISCARDS"}),
+    "checksum-not-verified": ("checksum_mismatch", {"USF-CHECKSUM-MISMATCH-ERROR"}),
+    "size-not-verified": ("size_mismatch", {"USF-SIZE-MISMATCH-ERROR"}),
+    "complete-ignores-missing-files": (
+        "complete_with_a_file_not_received",
+        {"USF-COMPLETE-MISSING-400"},
+    ),
+    "validate-omits-missing": ("validate_reports", {"USF-VALIDATE-MISSING"}),
+    "download-corrupts-bytes": ("same_bytes", {"DSF-DOWNLOAD-SAME-BYTES"}),
+    "unknown-file-404": ("file_unknown_name", {"USF-UNKNOWN-FILE-400", "DSF-UNKNOWN-FILE-400"}),
+    # the empty name stays refused: only the path rule breaks
+    "hostile-name-accepted": ("path_as_name or empty_name", {"USF-ADD-PATH-NAME-400"}),
+    "upload-after-cancel-accepted": ("upload_after_cancel", {"USF-UPLOAD-AFTER-CANCEL-REFUSED"}),
+    "file-list-omits-bytes-transferred": ("file_list_shows", {"USF-LIST", "DSF-LIST-UNPREPARED"}),
+    "complete-no-version-bump": (
+        "content_version_changes",
+        {"ITEM-CONTENT-VERSION-AFTER-COMPLETE"},
+    ),
 }
 
 # Flaws whose behaviour the suite accepts on purpose (with the catalog's reason).

@@ -57,18 +57,28 @@ class OperationMatcher:
     """Maps a recorded request (method, URL) to the fragment operation it called."""
 
     def __init__(self, contract: Contract) -> None:
-        self._routes: list[tuple[str, re.Pattern[str], str | None, str]] = []
+        self._routes: list[tuple[str, re.Pattern[str], str | None, frozenset[str], str]] = []
         for op in contract.operations.values():
             base, _, query = op.path.partition("?")
             pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(base)) + "$")
             action = parse_qs(query).get("action", [None])[0] if "action=" in query else None
-            self._routes.append((op.method, pattern, action, op.operation_id))
+            # A bare key in the path template (``…/file?file_name``, as in VMware's spec)
+            # tells a get from the list on the same path: the request must carry it.
+            keys = frozenset(k for k in query.split("&") if k and "=" not in k)
+            self._routes.append((op.method, pattern, action, keys, op.operation_id))
+        self._routes.sort(key=lambda route: -len(route[3]))  # the most specific first
 
     def match(self, method: str, url: str) -> str | None:
         parts = urlsplit(url)
-        action = parse_qs(parts.query).get("action", [None])[0]
-        for route_method, pattern, route_action, operation_id in self._routes:
-            if route_method == method and route_action == action and pattern.match(parts.path):
+        query = parse_qs(parts.query, keep_blank_values=True)
+        action = query.get("action", [None])[0]
+        for route_method, pattern, route_action, keys, operation_id in self._routes:
+            if (
+                route_method == method
+                and route_action == action
+                and keys <= query.keys()
+                and pattern.match(parts.path)
+            ):
                 return operation_id
         return None
 

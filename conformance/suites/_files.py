@@ -1,0 +1,219 @@
+"""Helpers of the file-service tests: payloads, bounded polling and the upload flow.
+
+Payloads are a few KiB of random bytes generated per test, with their digests
+computed here, on the client side. Where the docs say a change may become
+visible later (a transfer settling, prepare reaching PREPARED, a PULL-style
+``complete``), the tests poll ``get`` with a bounded wait: the run's request
+timeout (``--timeout``, 30 s by default), so a slow target is given as long to
+settle as one request is given to answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from conformance.client import Exchange, UnexpectedResponse, VcenterApi
+from conformance.sandbox import Sandbox, require, require_id
+
+from ._verify import Verifier
+
+#: ChecksumInfo.algorithm -> hashlib name (contract §5; unset means SHA1).
+ALGORITHMS = {"SHA1": "sha1", "MD5": "md5", "SHA256": "sha256", "SHA512": "sha512"}
+#: File transfer states that may still change on their own (contract §4).
+TRANSFER_PENDING = frozenset({"TRANSFERRING", "VALIDATING"})
+PREPARE_PENDING = frozenset({"PREPARE_REQUESTED", "PREPARING"})
+NACS = "NOT_ALLOWED_IN_CURRENT_STATE"
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A file to upload: its name, its bytes and their digests."""
+
+    name: str
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def sha1(self) -> str:
+        return self.digest("SHA1")
+
+    def digest(self, algorithm: str) -> str:
+        return hashlib.new(ALGORITHMS[algorithm], self.data).hexdigest()
+
+    def describe(self) -> str:
+        return f"{self.size} bytes, SHA1 {self.sha1}"
+
+
+def payload(size: int = 4096, *, name: str | None = None) -> Payload:
+    """Random bytes under a fresh, plain file name."""
+    return Payload(name or f"vcc-{uuid.uuid4().hex[:12]}.bin", os.urandom(size))
+
+
+def describe_bytes(data: bytes) -> str:
+    """What a report may show of transferred bytes: never the bytes themselves."""
+    return f"{len(data)} bytes, SHA1 {hashlib.sha1(data).hexdigest()}"
+
+
+def poll(fetch: Callable[[], Exchange], pending: Callable[[Any], bool], wait: float) -> Exchange:
+    """Call ``fetch`` until its 200 body is no longer ``pending``, for at most ``wait`` s.
+
+    Returns the last exchange: a non-200 answer, a settled body, or the one the wait
+    ended on (which the caller then judges as it is).
+    """
+    deadline = time.monotonic() + wait
+    delay = 0.05
+    while True:
+        exchange = fetch()
+        if exchange.status != 200 or not pending(exchange.json):
+            return exchange
+        if time.monotonic() >= deadline:
+            return exchange
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
+def field(body: Any, key: str) -> Any:
+    return body.get(key) if isinstance(body, dict) else None
+
+
+def status_in(statuses: Collection[str]) -> Callable[[Any], bool]:
+    return lambda body: field(body, "status") in statuses
+
+
+def is_transfer_url(uri: Any) -> bool:
+    """An absolute http(s) URL (contract §5: TransferEndpoint.uri; §8)."""
+    if not isinstance(uri, str):
+        return False
+    parts = urlsplit(uri)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def endpoint_uri(body: Any, key: str) -> str | None:
+    """``body[key].uri`` (upload_endpoint, download_endpoint), if it is there."""
+    uri = field(field(body, key), "uri")
+    return uri if isinstance(uri, str) else None
+
+
+def names(files: Any) -> list[str]:
+    """The names in a list of File.Info (anything else gives no names)."""
+    if not isinstance(files, list):
+        return []
+    return [str(f.get("name")) for f in files if isinstance(f, dict)]
+
+
+def find(files: Any, name: str) -> dict[str, Any] | None:
+    if not isinstance(files, list):
+        return None
+    for info in files:
+        if isinstance(info, dict) and info.get("name") == name:
+            return info
+    return None
+
+
+def checksum_matches(info: Any, data: Payload) -> bool:
+    """A ChecksumInfo (algorithm default SHA1) that matches the payload's bytes."""
+    algorithm = field(info, "algorithm") or "SHA1"
+    checksum = field(info, "checksum")
+    if algorithm not in ALGORITHMS or not isinstance(checksum, str):
+        return False
+    return checksum.strip().lower() == data.digest(algorithm)
+
+
+def transfer_ok(verify: Verifier, exchange: Exchange, requirement: str, what: str) -> None:
+    """A transfer endpoint answered 2xx (its body, if any, is not /api's to judge)."""
+    verify.that(
+        200 <= exchange.status < 300,
+        requirement,
+        f"{what}: the transfer endpoint answered {exchange.status}",
+        expected="2xx",
+        actual=exchange.status,
+        exchange=exchange,
+    )
+
+
+# -- setup steps (a refusal here is an Error, not a Fail) ---------------------------------
+
+
+def setup_failed(exchange: Exchange, what: str) -> UnexpectedResponse:
+    return UnexpectedResponse(f"setup step failed: {what}\n{exchange.describe(1500)}", exchange)
+
+
+def add_push(
+    api: VcenterApi,
+    session_id: str,
+    data: Payload,
+    *,
+    size: int | None = None,
+    checksum: str | None = None,
+) -> str:
+    """Add a PUSH file (setup step) and return its upload URI."""
+    exchange = require(
+        api.update_session_files.add_push(session_id, data.name, size=size, checksum=checksum),
+        201,
+        f"adding file {data.name!r} to the update session",
+    )
+    uri = endpoint_uri(exchange.json, "upload_endpoint")
+    if uri is None:
+        raise setup_failed(exchange, "file add returned no upload_endpoint.uri")
+    return uri
+
+
+def upload_file(
+    api: VcenterApi, session_id: str, data: Payload, *, wait: float, verified: bool = True
+) -> Exchange:
+    """Add, upload and wait for the file to settle (setup step); return the last get."""
+    size, checksum = (data.size, data.sha1) if verified else (None, None)
+    uri = add_push(api, session_id, data, size=size, checksum=checksum)
+    sent = api.transfers.upload(uri, data.data)
+    if not 200 <= sent.status < 300:
+        raise setup_failed(sent, f"uploading {data.name!r} answered {sent.status}")
+    return poll(
+        lambda: api.update_session_files.get(session_id, data.name),
+        status_in(TRANSFER_PENDING | {"WAITING_FOR_TRANSFER"}),
+        wait,
+    )
+
+
+def stock_item(api: VcenterApi, sandbox: Sandbox, data: Payload, *, wait: float) -> str:
+    """A new item holding ``data``, through a completed update session (setup step)."""
+    item_id = sandbox.new_item()
+    session_id = sandbox.new_update_session(item_id)
+    got = upload_file(api, session_id, data, wait=wait)
+    if field(got.json, "status") != "READY":
+        raise setup_failed(got, f"the uploaded file {data.name!r} did not become READY")
+    require(api.update_sessions.complete(session_id), 204, "completing the update session")
+    done = poll(
+        lambda: api.update_sessions.get(session_id),
+        lambda body: field(body, "state") == "ACTIVE",
+        wait,
+    )
+    if field(done.json, "state") != "DONE":
+        raise setup_failed(done, "the update session did not reach DONE")
+    return item_id
+
+
+def item_files(api: VcenterApi, item_id: str) -> list[dict[str, Any]]:
+    """The item's file list (setup step or observation: 200 required)."""
+    exchange = require(api.item_files.list(item_id), 200, "listing the item's files")
+    body = exchange.json
+    return [f for f in body if isinstance(f, dict)] if isinstance(body, list) else []
+
+
+def content_version(api: VcenterApi, item_id: str) -> Any:
+    return field(require(api.items.get(item_id), 200, "get of the item").json, "content_version")
+
+
+def new_download_session(api: VcenterApi, sandbox: Sandbox, item_id: str) -> str:
+    exchange = api.download_sessions.create({"library_item_id": item_id})
+    sandbox.track_created(exchange, "download")
+    return require_id(exchange, "creating a download session")

@@ -1,0 +1,356 @@
+"""Download session files: list, prepare, get, the download itself; and the round trip.
+
+contract.md §3, §4, §5, §8 and §10 item 12 (the seed pages do not detail this
+service); seed page 001 for the delete that ends the round trip. Payloads are a
+few KiB of random bytes per test, compared on the client side by their bytes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from conformance.client import Exchange, VcenterApi
+from conformance.config import Config
+from conformance.sandbox import Sandbox, require
+
+from ._files import (
+    PREPARE_PENDING,
+    TRANSFER_PENDING,
+    Payload,
+    add_push,
+    describe_bytes,
+    endpoint_uri,
+    field,
+    find,
+    is_transfer_url,
+    names,
+    new_download_session,
+    payload,
+    poll,
+    setup_failed,
+    status_in,
+    stock_item,
+    transfer_ok,
+)
+from ._verify import Verifier
+
+pytestmark = pytest.mark.destructive
+
+
+@pytest.fixture
+def wait(settings: Config) -> float:
+    """How long a change the docs let happen later may take (see ``_files``)."""
+    return settings.timeout
+
+
+@pytest.fixture
+def stocked(api: VcenterApi, sandbox: Sandbox, wait: float) -> tuple[str, Payload]:
+    """A new item holding one uploaded file, and that file."""
+    data = payload()
+    return stock_item(api, sandbox, data, wait=wait), data
+
+
+def prepared_get(api: VcenterApi, session_id: str, name: str, wait: float) -> Exchange:
+    """``get`` of a download session file, once its preparation has settled (bounded)."""
+    return poll(
+        lambda: api.download_session_files.get(session_id, name),
+        status_in(PREPARE_PENDING),
+        wait,
+    )
+
+
+def prepare_file(api: VcenterApi, session_id: str, name: str, wait: float) -> str:
+    """Prepare a file and wait for PREPARED (setup step); return its download URI."""
+    require(api.download_session_files.prepare(session_id, name), 200, f"prepare of {name!r}")
+    got = prepared_get(api, session_id, name, wait)
+    uri = endpoint_uri(got.json, "download_endpoint")
+    if field(got.json, "status") != "PREPARED" or uri is None:
+        raise setup_failed(got, f"{name!r} did not become PREPARED with a download_endpoint")
+    return uri
+
+
+@pytest.mark.requirement("DSF-LIST-UNPREPARED")
+def test_download_session_file_list_shows_unprepared_files(
+    api: VcenterApi, sandbox: Sandbox, stocked: tuple[str, Payload], verify: Verifier
+) -> None:
+    req = "DSF-LIST-UNPREPARED"
+    item, data = stocked
+    session = sandbox.new_download_session(item)
+    files = verify.success(
+        api.download_session_files.list(session),
+        200,
+        req,
+        "download session file list",
+        operation_id="download_session_file_list",
+    )
+    info = find(files, data.name) or {}
+    verify.that(
+        info.get("name") == data.name,
+        req,
+        "the download session must list the item's file",
+        expected=data.name,
+        actual=names(files),
+    )
+    verify.that(
+        info.get("status") == "UNPREPARED",
+        req,
+        "a file nobody asked to prepare is UNPREPARED",
+        expected="UNPREPARED",
+        actual=info.get("status"),
+    )
+    one = verify.success(
+        api.download_session_files.get(session, data.name),
+        200,
+        req,
+        "download session file get before prepare",
+        operation_id="download_session_file_get",
+    )
+    verify.that(
+        one.get("name") == data.name and one.get("status") == "UNPREPARED",
+        req,
+        "get of a file nobody asked to prepare must show it UNPREPARED",
+        expected={"name": data.name, "status": "UNPREPARED"},
+        actual={k: one.get(k) for k in ("name", "status")},
+    )
+
+
+@pytest.mark.requirement("DSF-PREPARE")
+def test_download_session_file_prepare_makes_the_file_prepared(
+    api: VcenterApi,
+    sandbox: Sandbox,
+    stocked: tuple[str, Payload],
+    verify: Verifier,
+    wait: float,
+) -> None:
+    req = "DSF-PREPARE"
+    item, data = stocked
+    session = sandbox.new_download_session(item)
+    check_prepare(api, verify, session, data, req, wait)
+
+
+def check_prepare(
+    api: VcenterApi, verify: Verifier, session: str, data: Payload, requirement: str, wait: float
+) -> str:
+    """prepare answers 200 with the file's Info; get then reaches PREPARED with a URI."""
+    started = verify.success(
+        api.download_session_files.prepare(session, data.name),
+        200,
+        requirement,
+        "prepare",
+        operation_id="download_session_file_prepare",
+    )
+    verify.that(
+        started.get("name") == data.name
+        and started.get("status") in PREPARE_PENDING | {"PREPARED"},
+        requirement,
+        "prepare must answer with the file's Info, its preparation requested or done",
+        expected={"name": data.name, "status": "PREPARE_REQUESTED, PREPARING or PREPARED"},
+        actual={k: started.get(k) for k in ("name", "status")},
+    )
+    info = verify.success(
+        prepared_get(api, session, data.name, wait),
+        200,
+        requirement,
+        "file get after prepare",
+        operation_id="download_session_file_get",
+    )
+    uri = endpoint_uri(info, "download_endpoint")
+    verify.that(
+        info.get("status") == "PREPARED" and is_transfer_url(uri),
+        requirement,
+        f"the file must become PREPARED, with download_endpoint.uri an absolute http(s) URL "
+        f"(polled for {wait:g} s)",
+        expected={"status": "PREPARED", "download_endpoint": {"uri": "https://…"}},
+        actual={k: info.get(k) for k in ("status", "download_endpoint", "error_message")},
+    )
+    return uri or ""
+
+
+DOWNLOADS = {"with-session": True, "without-session": False}
+
+
+@pytest.mark.requirement("DSF-DOWNLOAD-SAME-BYTES")
+@pytest.mark.parametrize("download", list(DOWNLOADS))
+def test_download_session_file_download_gives_the_same_bytes(
+    api: VcenterApi,
+    sandbox: Sandbox,
+    stocked: tuple[str, Payload],
+    verify: Verifier,
+    wait: float,
+    download: str,
+) -> None:
+    item, data = stocked
+    session = sandbox.new_download_session(item)
+    uri = prepare_file(api, session, data.name, wait)
+    check_download(api, verify, uri, data, "DSF-DOWNLOAD-SAME-BYTES", DOWNLOADS[download])
+
+
+def check_download(
+    api: VcenterApi,
+    verify: Verifier,
+    uri: str,
+    data: Payload,
+    requirement: str,
+    with_session: bool = True,
+) -> None:
+    got = api.transfers.download(uri, with_session=with_session)
+    transfer_ok(verify, got.exchange, requirement, "GET of download_endpoint.uri")
+    verify.that(
+        got.content == data.data,
+        requirement,
+        "the downloaded bytes must be the bytes uploaded",
+        expected=data.describe(),
+        actual=describe_bytes(got.content),
+        exchange=got.exchange,
+    )
+
+
+FILE_OPERATIONS: dict[str, Callable[[VcenterApi, str, str], Exchange]] = {
+    "get": lambda api, sid, name: api.download_session_files.get(sid, name),
+    "prepare": lambda api, sid, name: api.download_session_files.prepare(sid, name),
+}
+
+
+@pytest.mark.requirement("DSF-UNKNOWN-FILE-400")
+@pytest.mark.parametrize("operation", list(FILE_OPERATIONS))
+def test_download_session_file_unknown_name_is_invalid_argument(
+    api: VcenterApi, download_session: str, verify: Verifier, operation: str
+) -> None:
+    name = f"vcc-never-uploaded-{uuid.uuid4().hex[:8]}.bin"
+    verify.error(
+        FILE_OPERATIONS[operation](api, download_session, name),
+        status=400,
+        error_type="INVALID_ARGUMENT",
+        requirement="DSF-UNKNOWN-FILE-400",
+        what=f"file {operation} of a name the item does not have",
+    )
+
+
+SESSION_OPERATIONS: dict[str, Callable[[VcenterApi, str], Exchange]] = {
+    "list": lambda api, sid: api.download_session_files.list(sid),
+    "get": lambda api, sid: api.download_session_files.get(sid, "vcc-x.bin"),
+    "prepare": lambda api, sid: api.download_session_files.prepare(sid, "vcc-x.bin"),
+}
+
+
+@pytest.mark.requirement("DSF-UNKNOWN-SESSION-404")
+@pytest.mark.parametrize("operation", list(SESSION_OPERATIONS))
+def test_download_session_file_operations_of_an_unknown_session_are_not_found(
+    api: VcenterApi, verify: Verifier, unknown_id: str, operation: str
+) -> None:
+    verify.error(
+        SESSION_OPERATIONS[operation](api, unknown_id),
+        status=404,
+        error_type="NOT_FOUND",
+        requirement="DSF-UNKNOWN-SESSION-404",
+        what=f"file {operation} in an unknown download session",
+    )
+
+
+@pytest.mark.requirement("DSF-CANCEL-INVALIDATES")
+def test_download_session_cancel_invalidates_the_download_url(
+    api: VcenterApi,
+    sandbox: Sandbox,
+    stocked: tuple[str, Payload],
+    verify: Verifier,
+    wait: float,
+) -> None:
+    item, data = stocked
+    session = sandbox.new_download_session(item)
+    uri = prepare_file(api, session, data.name, wait)
+    require(api.download_sessions.cancel(session), 204, "cancel of the download session")
+    got = api.transfers.download(uri)
+    verify.that(
+        not got.ok,
+        "DSF-CANCEL-INVALIDATES",
+        "the download endpoint of a canceled download session must not serve the file",
+        expected="4xx",
+        actual=f"{got.exchange.status}: {describe_bytes(got.content)}",
+        exchange=got.exchange,
+    )
+
+
+@pytest.mark.requirement(
+    "USF-UPLOAD-READY",
+    "USF-VALIDATE-SHAPE",
+    "ITEM-FILES-AFTER-COMPLETE",
+    "DSF-PREPARE",
+    "DSF-DOWNLOAD-SAME-BYTES",
+    "DS-DELETE-ANY-STATE",
+)
+def test_file_round_trip_gives_back_the_same_bytes(
+    api: VcenterApi, sandbox: Sandbox, verify: Verifier, wait: float
+) -> None:
+    """upload → validate → complete → the item shows the file → download session →
+    prepare → download → the same bytes → delete."""
+    data = payload(8192)
+    item = sandbox.new_item()
+    session = sandbox.new_update_session(item)
+    uri = add_push(api, session, data, size=data.size, checksum=data.sha1)
+    transfer_ok(verify, api.transfers.upload(uri, data.data), "USF-UPLOAD-READY", "upload")
+    ready = verify.success(
+        poll(
+            lambda: api.update_session_files.get(session, data.name),
+            status_in(TRANSFER_PENDING | {"WAITING_FOR_TRANSFER"}),
+            wait,
+        ),
+        200,
+        "USF-UPLOAD-READY",
+        "file get after the upload",
+        operation_id="update_session_file_get",
+    )
+    verify.that(
+        ready.get("status") == "READY" and ready.get("size") == data.size,
+        "USF-UPLOAD-READY",
+        "the uploaded file must be READY with the size sent",
+        expected={"status": "READY", "size": data.size},
+        actual={k: ready.get(k) for k in ("status", "size", "error_message")},
+    )
+    result = verify.success(
+        api.update_session_files.validate(session),
+        200,
+        "USF-VALIDATE-SHAPE",
+        "validate",
+        operation_id="update_session_file_validate",
+    )
+    verify.that(
+        result.get("has_errors") is False,
+        "USF-VALIDATE-SHAPE",
+        "validate after every file was received must find no errors",
+        expected={"has_errors": False, "missing_files": [], "invalid_files": []},
+        actual=result,
+    )
+    require(api.update_sessions.complete(session), 204, "complete")
+    files = verify.success(
+        api.item_files.list(item),
+        200,
+        "ITEM-FILES-AFTER-COMPLETE",
+        "item file list after complete",
+        operation_id="library_item_file_list",
+    )
+    shown = find(files, data.name) or {}
+    verify.that(
+        shown.get("size") == data.size,
+        "ITEM-FILES-AFTER-COMPLETE",
+        "the item must show the uploaded file with its size once complete returned",
+        expected={"name": data.name, "size": data.size},
+        actual=files,
+    )
+    download = new_download_session(api, sandbox, item)
+    link = check_prepare(api, verify, download, data, "DSF-PREPARE", wait)
+    check_download(api, verify, link, data, "DSF-DOWNLOAD-SAME-BYTES")
+    verify.void(
+        api.download_sessions.delete(download),
+        "DS-DELETE-ANY-STATE",
+        "delete of a download session after a download",
+    )
+    verify.error(
+        api.download_sessions.get(download),
+        status=404,
+        error_type="NOT_FOUND",
+        requirement="DS-DELETE-ANY-STATE",
+        what="get after delete",
+    )
