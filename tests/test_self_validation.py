@@ -49,6 +49,11 @@ CASES: dict[str, tuple[str, set[str]]] = {
     "download-delete-active-rejected": ("delete_works_in_every_state", {"DS-DELETE-ANY-STATE"}),
     "download-cancel-keeps-active": ("download_session_cancel_reaches", {"DS-CANCEL-CANCELED"}),
     "preview-info-after-active": ("preview_info", {"US-PREVIEW-INFO-ACTIVE-ONLY"}),
+    "client-token-ignored": ("same_client_token", {"US-CLIENT-TOKEN-IDEMPOTENT"}),
+    "download-keep-alive-client-progress": (
+        "download_session_keep_alive_records",
+        {"DS-KEEPALIVE-PROGRESS"},
+    ),
     # file services (update session files, item files, download session files)
     "content-visible-before-complete": (
         "invisible_before_complete",

@@ -49,7 +49,15 @@ class _SessionApi:
     def path(self, session_id: str, suffix: str = "") -> str:
         return f"{self.base}/{_id(session_id)}{suffix}"
 
-    def create(self, spec: Any, *, client_token: str | None = None) -> Exchange:
+    def create(
+        self, spec: Any, *, client_token: str | None = None, token_in_header: bool = False
+    ) -> Exchange:
+        """``client_token`` goes in the query (published spec) or the Client-Token header
+        (9.1.1 bindings); a target should accept both (contract.md §3)."""
+        if client_token and token_in_header:
+            return self._client.request(
+                "POST", self.base, json=spec, headers={"Client-Token": client_token}
+            )
         return self._client.request(
             "POST", self.base, json=spec, params=_token_params(client_token)
         )

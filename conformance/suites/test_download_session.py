@@ -231,3 +231,19 @@ def test_download_session_keep_alive_extends_expiration(
         expected=f"later than {before}",
         actual=after,
     )
+
+
+@pytest.mark.requirement("DS-KEEPALIVE-PROGRESS")
+def test_download_session_keep_alive_records_progress(
+    api: VcenterApi, download_session: str, verify: Verifier
+) -> None:
+    req = "DS-KEEPALIVE-PROGRESS"
+    verify.void(api.download_sessions.keep_alive(download_session, progress=40), req, "keep-alive")
+    progress = get_model(api, verify, download_session, req).get("client_progress")
+    verify.that(
+        progress == 40,
+        req,
+        "keep-alive's progress must be recorded as client_progress",
+        expected=40,
+        actual=progress,
+    )

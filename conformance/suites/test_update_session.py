@@ -7,6 +7,7 @@ contract.md §3 and §4 for the operations the pages name but do not detail.
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -483,4 +484,32 @@ def test_update_session_keep_alive_records_progress(
     progress = get_model(api, verify, update_session, req).get("client_progress")
     verify.that(
         progress == 50, req, "keep-alive must record client_progress", expected=50, actual=progress
+    )
+
+
+@pytest.mark.requirement("US-CLIENT-TOKEN-IDEMPOTENT")
+@pytest.mark.parametrize("where", ["query", "header"])
+def test_update_session_create_with_same_client_token_returns_same_id(
+    api: VcenterApi, sandbox: Sandbox, item: str, verify: Verifier, where: str
+) -> None:
+    req = "US-CLIENT-TOKEN-IDEMPOTENT"
+    token = str(uuid.uuid4())
+    in_header = where == "header"
+    first = api.update_sessions.create(
+        {"library_item_id": item}, client_token=token, token_in_header=in_header
+    )
+    sandbox.track_created(first, "update")
+    first_id = verify.success(first, 201, req, f"create with a client_token in the {where}")
+    again = api.update_sessions.create(
+        {"library_item_id": item}, client_token=token, token_in_header=in_header
+    )
+    sandbox.track_created(again, "update")
+    verify.success(again, (200, 201), req, "the same create repeated with the same client_token")
+    verify.that(
+        again.json == first_id,
+        req,
+        "a create repeated with the same client_token must return the same id",
+        expected=first_id,
+        actual=again.json,
+        exchange=again,
     )
