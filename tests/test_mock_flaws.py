@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from mock_file_helpers import FILE_PROBES
 from mock_fixtures import DS, ITEM, SESSION_HEADER, US, Api
 
 from conformance.mock import FLAWS, FakeClock, MockServer
@@ -206,6 +207,7 @@ PROBES: dict[str, tuple[Probe, Any]] = {
         lambda api, clock: api.us_get(api.update_session())["expiration_time"][-1],
         "Z",
     ),
+    **FILE_PROBES,  # files and transfers (mock_file_helpers.py)
 }
 
 

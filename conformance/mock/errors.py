@@ -11,6 +11,7 @@ Hierarchy; the status is the one VMware's published 8.0.2 /api spec gives (contr
     ├── AlreadyExists             400 ALREADY_EXISTS
     ├── Unsupported               400 UNSUPPORTED
     ├── Unauthenticated           401 UNAUTHENTICATED
+    ├── Unauthorized              403 UNAUTHORIZED
     ├── ResourceBusy              500 RESOURCE_BUSY   (the runtime's own map says 400)
     ├── InternalServerError       500 INTERNAL_SERVER_ERROR
     └── ServiceUnavailable        503 SERVICE_UNAVAILABLE
@@ -22,7 +23,7 @@ arguments already substituted, ``args`` as strings).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -38,6 +39,7 @@ __all__ = [
     "ResourceBusy",
     "ServiceUnavailable",
     "Unauthenticated",
+    "Unauthorized",
     "Unsupported",
     "VapiError",
 ]
@@ -127,6 +129,11 @@ class Unsupported(VapiError):
 class Unauthenticated(VapiError):
     status = 401
     error_type = "UNAUTHENTICATED"
+
+
+class Unauthorized(VapiError):
+    status = 403
+    error_type = "UNAUTHORIZED"
 
 
 class ResourceBusy(VapiError):
@@ -272,4 +279,133 @@ def internal_error(reason: str) -> InternalServerError:
             f"Internal server error: {reason}.",
             (reason,),
         )
+    )
+
+
+# -- files and transfers (update/download-session file services, §3, §8, §9) ------------
+# File names arrive here already escaped (``models.files.shown``): never raw client text.
+
+
+def invalid_file_name(name: str, reason: str) -> InvalidArgument:
+    return invalid_argument(
+        _CLS + "invalid_file_name", f"The file name '{name}' is invalid: {reason}.", name, reason
+    )
+
+
+def unknown_file(name: str, kind: str, session_id: str, *, as_404: bool) -> VapiError:
+    """An unknown file name in an existing session: 400 (§10 item 8), 404 under a flaw."""
+    message = Message(
+        _CLS + "file_not_found_in_session",
+        f"The file '{name}' does not exist in the {kind} '{session_id}'.",
+        (name, session_id),
+    )
+    return NotFound(message) if as_404 else InvalidArgument(message)
+
+
+def item_file_not_found(name: str, item_id: str) -> NotFound:
+    return NotFound(
+        Message(
+            _CLS + "library_item_file_not_found",
+            f"The file '{name}' could not be found in the library item '{item_id}'.",
+            (name, item_id),
+        )
+    )
+
+
+def unsupported_source(uri: str) -> InvalidArgument:
+    return invalid_argument(
+        _CLS + "invalid_source_endpoint",
+        f"The source endpoint '{uri}' is not supported: only http and https URIs can be pulled.",
+        uri,
+    )
+
+
+def transfer_endpoint_not_found(path: str) -> NotFound:
+    return NotFound(
+        Message(
+            _CLS + "transfer_endpoint_not_found",
+            f"The transfer endpoint {path} does not exist or is no longer valid.",
+            (path,),
+        )
+    )
+
+
+def file_busy(name: str) -> NotAllowedInCurrentState:
+    return NotAllowedInCurrentState(
+        Message(
+            _CLS + "file_transfer_in_progress",
+            f"The file '{name}' is already being transferred.",
+            (name, "TRANSFERRING"),
+        )
+    )
+
+
+def import_failed(operation: str, reason: str) -> NotAllowedInCurrentState:
+    """NACS after a transfer failure, args ``[op, "ERROR", reason]`` as in the §9 reply."""
+    return NotAllowedInCurrentState(
+        Message(
+            _CLS + "import_session_invalid_state",
+            f"The operation {operation} can not be invoked when the import session is in the "
+            f"ERROR state. Reason: {reason}",
+            (operation, "ERROR", reason),
+        )
+    )
+
+
+def files_missing(operation: str, names: Sequence[str]) -> NotAllowedInCurrentState:
+    reason = "files missing: " + ", ".join(names)
+    return NotAllowedInCurrentState(
+        Message(
+            _CLS + "import_session_files_missing",
+            f"The operation {operation} can not be invoked when the import session is in the "
+            f"ACTIVE state. Reason: {reason}",
+            (operation, "ACTIVE", reason),
+        )
+    )
+
+
+def direct_transfer_unauthorized() -> Unauthorized:
+    return Unauthorized(
+        Message(
+            _CLS + "direct_transfer_unauthorized",
+            "A DIRECT endpoint needs the privilege ContentLibrary.ReadStorage.",
+            ("ContentLibrary.ReadStorage",),
+        )
+    )
+
+
+# File and session error_message values (LocalizableMessage, not errors).
+
+
+def size_mismatch(name: str, expected: int, actual: int) -> Message:
+    return Message(
+        _CLS + "file_size_mismatch",
+        f"The size of file {name} is {actual} bytes, but {expected} bytes were expected.",
+        (name, str(expected), str(actual)),
+    )
+
+
+def checksum_mismatch(name: str, algorithm: str, expected: str, actual: str) -> Message:
+    return Message(
+        _CLS + "file_checksum_mismatch",
+        f"The {algorithm} checksum of file {name} is {actual}, but {expected} was expected.",
+        (name, algorithm, expected, actual),
+    )
+
+
+def transfer_error(name: str, reason: str) -> Message:
+    """Wording of the real reply in §9 ("Error transferring file …. Reason: …")."""
+    return Message(
+        _CLS + "file_transfer_error",
+        f"Error transferring file {name}. Reason: {reason}",
+        (name, reason),
+    )
+
+
+def import_failure(item_id: str, reason: str) -> Message:
+    """The session's error_message after a failed complete (govmomi PR#3429 wording)."""
+    return Message(
+        _CLS + "library_item_import_failed",
+        f"The import of library item {item_id} has failed. Reason: {reason}",
+        (item_id, reason),
     )

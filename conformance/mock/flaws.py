@@ -66,6 +66,31 @@ FLAWS: Mapping[str, str] = MappingProxyType(
         "success-legacy-envelope": 'Success bodies are wrapped as {"value": ...} (legacy /rest).',
         "malformed-json-500": "A request body that is not valid JSON answers 500 instead of 400.",
         "datetime-no-timezone": "expiration_time is sent without a Z or offset.",
+        # files and transfers
+        "content-visible-before-complete": (
+            "Item file list/get shows READY uploads of an ACTIVE update session."
+        ),
+        "cancel-keeps-content": "cancel still makes the session's READY files item content.",
+        "checksum-not-verified": "An upload whose checksum differs from the AddSpec is READY.",
+        "size-not-verified": "An upload whose size differs from the AddSpec is READY.",
+        "complete-ignores-missing-files": (
+            "complete answers 204 (DONE) although files were never received."
+        ),
+        "validate-omits-missing": "validate reports missing_files as [] (has_errors false).",
+        "download-corrupts-bytes": "The download endpoint flips the first byte of the file.",
+        "unknown-file-404": (
+            "An unknown file name in an existing update or download session answers 404 "
+            "NOT_FOUND instead of 400 INVALID_ARGUMENT."
+        ),
+        "hostile-name-accepted": (
+            "File names with '..', '/' or '\\' are accepted (still stored under generated names)."
+        ),
+        "upload-after-cancel-accepted": (
+            "An upload to a non-ACTIVE update session's endpoint answers 200 (bytes dropped)."
+        ),
+        "file-list-omits-bytes-transferred": (
+            "Update- and download-session file lists omit the required bytes_transferred."
+        ),
     }
 )
 

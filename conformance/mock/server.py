@@ -70,6 +70,24 @@ class _PromptServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+class _TidyServer(uvicorn.Server):
+    """uvicorn for ``serve``: removes the mock's data directory as it shuts down.
+
+    After a SIGTERM uvicorn re-raises the signal once it has shut down, and the default
+    handler ends the process without running atexit hooks; so the uploaded bytes go here.
+    """
+
+    def __init__(self, config: uvicorn.Config, backend: Backend) -> None:
+        super().__init__(config)
+        self._backend = backend
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().shutdown(sockets)
+        finally:
+            self._backend.storage.close()
+
+
 def _bind(host: str, port: int) -> socket.socket:
     """Bind the listening socket here, so port 0 yields a known free port before start."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -183,5 +201,6 @@ def serve(
     resulting KeyboardInterrupt is swallowed here, so ``serve`` simply returns.
     """
     app = create_app(settings)
+    config = _config(app, host, port, ssl_certfile, ssl_keyfile, quiet=False)
     with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(_config(app, host, port, ssl_certfile, ssl_keyfile, quiet=False)).run()
+        _TidyServer(config, app.state.backend).run()

@@ -24,7 +24,7 @@ from .common import (
     required_object,
 )
 
-__all__ = ["act", "create", "delete", "get", "list_files", "list_ids"]
+__all__ = ["act", "create", "delete", "get", "list_ids"]
 
 
 def render(backend: Backend, session: DownloadSession) -> dict[str, Any]:
@@ -74,14 +74,6 @@ async def get(request: Request) -> Response:
 async def delete(request: Request) -> Response:
     backend_of(request).download_sessions.delete(request.path_params["download_session_id"])
     return no_content()
-
-
-@authenticated
-async def list_files(request: Request) -> Response:
-    """``GET .../download-session/{id}/file``: the item's files; none until the file phase."""
-    backend = backend_of(request)
-    session = backend.download_sessions.find(request.path_params["download_session_id"])
-    return ok(backend, list(backend.library.get_item(session.library_item_id).files.values()))
 
 
 # -- POST /{id}?action=... --------------------------------------------------------------

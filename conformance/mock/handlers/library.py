@@ -30,7 +30,6 @@ __all__ = [
     "delete_library",
     "get_item",
     "get_library",
-    "list_item_files",
     "list_items",
     "list_libraries",
 ]
@@ -66,7 +65,7 @@ def _item_json(item: Item) -> dict[str, Any]:
         content_version=str(item.content_version),
         metadata_version=str(item.metadata_version),
         version=str(item.metadata_version),
-        size=0,
+        size=item.size,
         cached=True,
         creation_time=format_time(item.created_at),
         last_modified_time=format_time(item.modified_at),
@@ -154,11 +153,3 @@ async def get_item(request: Request) -> Response:
 async def delete_item(request: Request) -> Response:
     backend_of(request).library.delete_item(request.path_params["library_item_id"])
     return no_content()
-
-
-@authenticated
-async def list_item_files(request: Request) -> Response:
-    """``GET .../item/{id}/file``: empty until the file service arrives (next phase)."""
-    backend = backend_of(request)
-    item = backend.library.get_item(request.path_params["library_item_id"])
-    return ok(backend, list(item.files.values()))

@@ -17,12 +17,15 @@ from typing import Any, ClassVar
 
 from .. import errors
 from ..models import DownloadState, UpdateState
+from ..models.files import HASH_ALGORITHMS, SourceType
 from ..models.update_session import WARNING_TYPES
 
 __all__ = [
     "DOWNLOAD_KEEP_ALIVE",
     "DOWNLOAD_SESSION_CREATE",
     "FAIL",
+    "FILE_ADD_SPEC",
+    "FILE_PREPARE",
     "ITEM_CREATE",
     "LIBRARY_CREATE",
     "UPDATE_KEEP_ALIVE",
@@ -327,4 +330,25 @@ ITEM_CREATE = Struct(
         "certificate_verification_info": OBJECT,
     },
     frozenset({"library_id", "name"}),
+)
+
+# update-session and download-session files (contract §5)
+CHECKSUM_INFO = Struct(
+    {"algorithm": _enum(HASH_ALGORITHMS), "checksum": STR}, frozenset({"checksum"})
+)
+TRANSFER_ENDPOINT = Struct(
+    {"uri": STR, "ssl_certificate_thumbprint": STR, "ssl_certificate": STR}, frozenset({"uri"})
+)
+FILE_ADD_SPEC = Struct(
+    {
+        "name": STR,
+        "source_type": _enum(SourceType),
+        "source_endpoint": TRANSFER_ENDPOINT,
+        "size": Int(0),
+        "checksum_info": CHECKSUM_INFO,
+    },
+    frozenset({"name", "source_type"}),
+)
+FILE_PREPARE = Struct(
+    {"file_name": STR, "endpoint_type": _enum(("HTTPS", "DIRECT"))}, frozenset({"file_name"})
 )

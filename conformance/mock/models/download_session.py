@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
 from .. import errors
 from .common import BaseSession, SessionStore, new_id, next_state
+from .files import DownloadFile
 
 __all__ = ["DOWNLOAD_TRANSITIONS", "DownloadSession", "DownloadSessions", "DownloadState"]
 
@@ -37,7 +38,8 @@ DOWNLOAD_TRANSITIONS: Mapping[tuple[DownloadState, str], DownloadState] = Mappin
 @dataclass(eq=False)
 class DownloadSession(BaseSession):
     state: DownloadState = ACTIVE
-    # Extension point: prepared files (download-session file service) will live here.
+    # Files this session has prepared (``download_files.py``), by name.
+    files: dict[str, DownloadFile] = field(default_factory=dict)
 
 
 class DownloadSessions(SessionStore[DownloadSession]):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from .common import new_id
+from .files import ItemFile
 
 if TYPE_CHECKING:
     from .backend import Backend
@@ -72,8 +73,12 @@ class Item:
     modified_at: float
     content_version: int = 1
     metadata_version: int = 1
-    # Extension point: the item file service (name -> stored file) fills this later.
-    files: dict[str, Any] = field(default_factory=dict)
+    # The item's content: name -> file, filled by completed update sessions.
+    files: dict[str, ItemFile] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files.values())
 
 
 class ContentLibrary:
@@ -212,7 +217,8 @@ class ContentLibrary:
         self.get_item(item_id)
         self._b.update_sessions.forget_item(item_id)
         self._b.download_sessions.forget_item(item_id)
-        del self._items[item_id]
+        for file in self._items.pop(item_id).files.values():
+            self._b.storage.discard(file.data)
 
     def bump_content_version(self, item_id: str) -> None:
         """A completed update session changed the item's content."""

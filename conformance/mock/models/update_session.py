@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import errors
 from .common import BaseSession, SessionStore, new_id, next_state
+from .files import UploadFile
 
 __all__ = [
     "UPDATE_ACTIVE_ONLY",
@@ -77,8 +78,10 @@ class WarningBehavior:
 class UpdateSession(BaseSession):
     state: UpdateState = ACTIVE
     warning_behavior: tuple[WarningBehavior, ...] | None = None
-    # Extension point: the update-session file service will keep its files here.
-    files: dict[str, Any] = field(default_factory=dict)
+    # The file service's records (``update_files.py``), by name, in the order added.
+    files: dict[str, UploadFile] = field(default_factory=dict)
+    # complete was called while PULLs ran: DONE (or ERROR) when they end (§4).
+    completing: bool = False
 
 
 class UpdateSessions(SessionStore[UpdateSession]):
@@ -148,9 +151,15 @@ class UpdateSessions(SessionStore[UpdateSession]):
         new = self._step(session, "complete")
         if new is None or self._b.flawed("complete-keeps-active"):
             return
-        session.state = new
+        if self._b.update_files.ready_to_complete(session):  # raises if files are not
+            self.settle(session)
+
+    def settle(self, session: UpdateSession) -> None:
+        """Every file is in: DONE, and the files become the item's content."""
+        session.state = UPDATE_TRANSITIONS[(session.state, "complete")]
         if not self._b.flawed("complete-no-version-bump"):
             self._b.library.bump_content_version(session.library_item_id)
+        self._b.update_files.commit(session)
 
     def cancel(self, session_id: str) -> None:
         session = self.find(session_id)
@@ -158,6 +167,7 @@ class UpdateSessions(SessionStore[UpdateSession]):
         if new is None:
             return
         session.state = ERROR if self._b.flawed("cancel-to-error") else new
+        self._b.update_files.discard(session, keep=self._b.flawed("cancel-keeps-content"))
 
     def fail(self, session_id: str, client_error_message: str) -> None:
         session = self.find(session_id)
@@ -166,6 +176,7 @@ class UpdateSessions(SessionStore[UpdateSession]):
             return
         session.state = new
         session.error_message = self._client_error(client_error_message)
+        self._b.update_files.discard(session)
 
     def delete(self, session_id: str) -> None:
         session = self.find(session_id)
@@ -177,9 +188,18 @@ class UpdateSessions(SessionStore[UpdateSession]):
         if not self._b.flawed("delete-keeps-session"):
             self._remove(session)
 
+    def _remove(self, session: UpdateSession) -> None:
+        """Deleted, expired, or its item deleted: the uploaded bytes go too."""
+        super()._remove(session)
+        self._b.update_files.forget(session)
+
     def _dump_one(self, session: UpdateSession) -> dict[str, Any]:
         out = super()._dump_one(session)
         out["state"] = str(session.state)
+        out["files"] = {
+            name: {"status": str(f.status), "bytes_transferred": f.transferred}
+            for name, f in session.files.items()
+        }
         out["warning_behavior"] = (
             None
             if session.warning_behavior is None
