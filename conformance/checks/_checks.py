@@ -40,7 +40,10 @@ def _as_set(value: int | Collection[int]) -> frozenset[int]:
 
 
 def _show(statuses: frozenset[int]) -> str:
-    return " or ".join(str(s) for s in sorted(statuses))
+    ordered = sorted(statuses)
+    if len(ordered) > 3 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"{ordered[0]}-{ordered[-1]}"
+    return " or ".join(str(s) for s in ordered)
 
 
 def check_status(

@@ -62,9 +62,11 @@ class Verifier:
         return exchange.json
 
     def void(self, exchange: Exchange, requirement: str, what: str) -> None:
-        """A void operation: 204 (hard) and no body (soft, under WIRE-VOID-204)."""
+        """A void operation succeeded (2xx, hard, under ``requirement``) and answered
+        as the docs say, 204 with no body (soft, under WIRE-VOID-204)."""
         self.last_exchange = exchange
-        check_status(exchange, 204, requirement, what)
+        check_status(exchange, range(200, 300), requirement, what)
+        self.soft(check_status, exchange, 204, "WIRE-VOID-204", what)
         self.soft(
             check_that,
             not exchange.response_text.strip(),
