@@ -84,16 +84,10 @@ def _target(settings: Config) -> Iterator[Config]:
 
 def _preflight(settings: Config) -> str | None:
     """Log in once before pytest starts; return why the suite cannot run, if it cannot."""
-    from .client import ClientError, LoginFailed, VcenterClient
+    from .client import ClientError, LoginFailed
+    from .sandbox import connect
 
-    assert settings.target is not None
-    client = VcenterClient(
-        settings.target,
-        settings.user,
-        settings.password,
-        verify=settings.tls_verify,
-        timeout=settings.timeout,
-    )
+    client = connect(settings)
     try:
         client.login()
     except LoginFailed as exc:
@@ -211,19 +205,13 @@ def _print_summary(results: dict[str, Any], settings: Config) -> None:
 # -- cleanup -----------------------------------------------------------------
 def cmd_cleanup(args: argparse.Namespace) -> int:
     """Sweep what earlier runs left behind (e.g. after a SIGKILL), by run prefix."""
-    from .client import ClientError, VcenterApi, VcenterClient
-    from .sandbox import sweep
+    from .client import ClientError, VcenterApi
+    from .sandbox import connect, sweep
 
     settings = _config_from(args)
     if settings.target is None:
         raise UsageError("cleanup needs --target (the bundled mock keeps nothing between runs)")
-    client = VcenterClient(
-        settings.target,
-        settings.user,
-        settings.password,
-        verify=settings.tls_verify,
-        timeout=settings.timeout,
-    )
+    client = connect(settings)
     try:
         client.login()
         report = sweep(VcenterApi(client), settings.prefix, args.only_run, dry_run=args.dry_run)

@@ -17,8 +17,28 @@ import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
-from conformance.client import ClientError, Exchange, UnexpectedResponse, VcenterApi
+from conformance.client import (
+    ClientError,
+    Exchange,
+    UnexpectedResponse,
+    VcenterApi,
+    VcenterClient,
+)
 from conformance.config import Config
+
+
+def connect(settings: Config) -> VcenterClient:
+    """A client (not yet logged in) for the configured target, TLS and timeout."""
+    if settings.target is None:
+        raise ValueError("no target configured")
+    return VcenterClient(
+        settings.target,
+        settings.user,
+        settings.password,
+        verify=settings.tls_verify,
+        timeout=settings.timeout,
+    )
+
 
 #: Written into the description of every library the suite creates; the sweep
 #: deletes nothing that lacks it.

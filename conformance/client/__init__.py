@@ -22,6 +22,7 @@ from ._services import (
     DOWNLOAD_SESSION_PATH,
     UPDATE_SESSION_PATH,
     DownloadSessionApi,
+    SessionApi,
     UpdateSessionApi,
     VcenterApi,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "Redactor",
     "RequestTimeout",
     "ServiceUnavailable",
+    "SessionApi",
     "TransferApi",
     "TransportError",
     "UnexpectedResponse",

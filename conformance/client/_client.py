@@ -7,6 +7,7 @@ judge (see ``_exceptions``).
 
 from __future__ import annotations
 
+import functools
 import json as jsonlib
 import threading
 import time
@@ -152,21 +153,24 @@ class VcenterClient:
         request made with the client's own token renews the login session once
         (vCenter expires idle API sessions; long transfers do not keep them alive).
         """
+        send = functools.partial(
+            self._send,
+            method,
+            path,
+            json=json,
+            data=data,
+            params=params,
+            headers=headers,
+            auth=auth,
+            session_token=session_token,
+        )
+        own_token = auth and session_token is None
         for attempt in range(self.unavailable_retries + 1):
-            response, body, elapsed_ms = self._send(
-                method,
-                path,
-                json=json,
-                data=data,
-                params=params,
-                headers=headers,
-                auth=auth,
-                session_token=session_token,
-            )
-            own_token = auth and session_token is None and self._token is not None
+            response, body, elapsed_ms = send()
             if (
                 response.status_code == 401
                 and own_token
+                and self._token is not None
                 and self.relogin
                 and path != "/api/session"
             ):
@@ -174,16 +178,7 @@ class VcenterClient:
                 self.relogins += 1
                 self._token = None
                 self.login()
-                response, body, elapsed_ms = self._send(
-                    method,
-                    path,
-                    json=json,
-                    data=data,
-                    params=params,
-                    headers=headers,
-                    auth=auth,
-                    session_token=session_token,
-                )
+                response, body, elapsed_ms = send()
             exchange = self._finish(response, body, elapsed_ms)
             if exchange.status not in UNAVAILABLE:
                 return exchange

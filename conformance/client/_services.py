@@ -40,7 +40,9 @@ class CisSessionApi:
         return self._client.request("DELETE", "/api/session", session_token=session_token)
 
 
-class _SessionApi:
+class SessionApi:
+    """What update and download sessions share: create, list, get, delete, cancel, fail."""
+
     base: str
 
     def __init__(self, client: VcenterClient) -> None:
@@ -83,7 +85,7 @@ class _SessionApi:
         )
 
 
-class UpdateSessionApi(_SessionApi):
+class UpdateSessionApi(SessionApi):
     """``/api/content/library/item/update-session`` (seed pages 000, 002, 003, 004)."""
 
     base = UPDATE_SESSION_PATH
@@ -99,7 +101,7 @@ class UpdateSessionApi(_SessionApi):
         return self._client.request("POST", self.path(session_id, "?action=keep-alive"), json=body)
 
 
-class DownloadSessionApi(_SessionApi):
+class DownloadSessionApi(SessionApi):
     """``/api/content/library/item/download-session`` (seed page 001, contract §3)."""
 
     base = DOWNLOAD_SESSION_PATH

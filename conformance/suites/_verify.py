@@ -21,7 +21,7 @@ from conformance.checks import (
     check_status,
     check_that,
 )
-from conformance.client import Exchange
+from conformance.client import Exchange, SessionApi
 
 
 class Verifier:
@@ -112,3 +112,40 @@ class Verifier:
             actual=actual,
             exchange=exchange or self.last_exchange,
         )
+
+
+def verify_list_filter(
+    verify: Verifier,
+    sessions: SessionApi,
+    items: tuple[str, str],
+    created: tuple[str, str],
+    requirement: str,
+    operation_id: str,
+) -> None:
+    """Both sessions in the unfiltered list; only the first item's in the filtered one.
+
+    Shared by update and download sessions, whose list operations behave alike.
+    """
+    session_a, session_b = created
+    everything = sessions.list()
+    ids = verify.success(everything, 200, requirement, "list", operation_id=operation_id)
+    verify.that(
+        session_a in ids and session_b in ids,
+        requirement,
+        "the unfiltered list must contain both sessions this user created",
+        expected=[session_a, session_b],
+        actual=ids,
+        exchange=everything,
+    )
+    filtered = sessions.list(library_item_id=items[0])
+    ids_a = verify.success(
+        filtered, 200, requirement, "list filtered by library_item_id", operation_id=operation_id
+    )
+    verify.that(
+        session_a in ids_a and session_b not in ids_a,
+        requirement,
+        "the list filtered by library_item_id must contain that item's sessions only",
+        expected=f"{session_a} and not {session_b}",
+        actual=ids_a,
+        exchange=filtered,
+    )

@@ -20,7 +20,7 @@ from conformance.client import ClientError, Exchange, VcenterApi, VcenterClient
 from conformance.config import Config, ConfigError, load_config
 from conformance.profiles import ProfileError, load_profile
 from conformance.reporting.plugin import EXCHANGES_KEY, PLUGIN_NAME, ConformancePlugin
-from conformance.sandbox import Sandbox
+from conformance.sandbox import Sandbox, connect
 
 from ._verify import Verifier
 
@@ -118,14 +118,7 @@ def make_client(
     made: list[VcenterClient] = []
 
     def make() -> VcenterClient:
-        assert settings.target is not None
-        client = VcenterClient(
-            settings.target,
-            settings.user,
-            settings.password,
-            verify=settings.tls_verify,
-            timeout=settings.timeout,
-        )
+        client = connect(settings)
         client.add_listener(_fanout(_exchange_listeners))
         made.append(client)
         return client

@@ -14,7 +14,7 @@ from conformance.checks import check_datetime
 from conformance.client import VcenterApi
 from conformance.sandbox import Sandbox, require
 
-from ._verify import Verifier
+from ._verify import Verifier, verify_list_filter
 from .test_update_session import parse_time
 
 pytestmark = pytest.mark.destructive
@@ -87,30 +87,10 @@ def test_download_session_get_returns_documented_model(
 def test_download_session_list_filters_by_library_item(
     api: VcenterApi, sandbox: Sandbox, verify: Verifier
 ) -> None:
-    item_a, item_b = sandbox.new_item(), sandbox.new_item()
-    session_a = sandbox.new_download_session(item_a)
-    session_b = sandbox.new_download_session(item_b)
-    everything = api.download_sessions.list()
-    ids = verify.success(
-        everything, 200, "DS-LIST", "download session list", operation_id="download_session_list"
-    )
-    verify.that(
-        session_a in ids and session_b in ids,
-        "DS-LIST",
-        "the unfiltered list must contain both sessions",
-        expected=[session_a, session_b],
-        actual=ids,
-        exchange=everything,
-    )
-    filtered = api.download_sessions.list(library_item_id=item_a)
-    ids_a = verify.success(filtered, 200, "DS-LIST", "download session list filtered by item")
-    verify.that(
-        session_a in ids_a and session_b not in ids_a,
-        "DS-LIST",
-        "the list filtered by library_item_id must contain that item's sessions only",
-        expected=f"{session_a} and not {session_b}",
-        actual=ids_a,
-        exchange=filtered,
+    items = (sandbox.new_item(), sandbox.new_item())
+    created = (sandbox.new_download_session(items[0]), sandbox.new_download_session(items[1]))
+    verify_list_filter(
+        verify, api.download_sessions, items, created, "DS-LIST", "download_session_list"
     )
 
 

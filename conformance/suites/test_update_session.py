@@ -17,7 +17,7 @@ from conformance.checks import check_datetime
 from conformance.client import VcenterApi
 from conformance.sandbox import Sandbox, require
 
-from ._verify import Verifier
+from ._verify import Verifier, verify_list_filter
 
 pytestmark = pytest.mark.destructive
 
@@ -178,30 +178,10 @@ def test_update_session_preview_info_absent_when_not_active(
 def test_update_session_list_filters_by_library_item(
     api: VcenterApi, sandbox: Sandbox, verify: Verifier
 ) -> None:
-    item_a, item_b = sandbox.new_item(), sandbox.new_item()
-    session_a = sandbox.new_update_session(item_a)
-    session_b = sandbox.new_update_session(item_b)
-    everything = api.update_sessions.list()
-    ids = verify.success(
-        everything, 200, "US-LIST", "update session list", operation_id="update_session_list"
-    )
-    verify.that(
-        session_a in ids and session_b in ids,
-        "US-LIST",
-        "the unfiltered list must contain both sessions this user created",
-        expected=[session_a, session_b],
-        actual=ids,
-        exchange=everything,
-    )
-    filtered = api.update_sessions.list(library_item_id=item_a)
-    ids_a = verify.success(filtered, 200, "US-LIST", "update session list filtered by item")
-    verify.that(
-        session_a in ids_a and session_b not in ids_a,
-        "US-LIST",
-        "the list filtered by library_item_id must contain that item's session only",
-        expected=f"{session_a} and not {session_b}",
-        actual=ids_a,
-        exchange=filtered,
+    items = (sandbox.new_item(), sandbox.new_item())
+    created = (sandbox.new_update_session(items[0]), sandbox.new_update_session(items[1]))
+    verify_list_filter(
+        verify, api.update_sessions, items, created, "US-LIST", "update_session_list"
     )
 
 
