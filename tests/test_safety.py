@@ -152,3 +152,44 @@ def test_a_killed_run_is_swept_by_cleanup(tmp_path: Path, mock_server: MockServe
     assert {s["id"] for s in state["update_sessions"]} == {foreign.active, foreign.done}
     assert {s["id"] for s in state["download_sessions"]} == {foreign.download}
     assert foreign.snapshot() == before
+
+
+@pytest.mark.slow
+def test_ctrl_c_midway_still_cleans_up(tmp_path: Path, mock_server: MockServer) -> None:
+    foreign = Foreign(mock_server.url)
+    before = foreign.snapshot()
+    command = [
+        sys.executable,
+        "-m",
+        "conformance",
+        "run",
+        "--target",
+        mock_server.url,
+        "--user",
+        USER,
+        "--password-env",
+        PASSWORD_VAR,
+        "--reports-dir",
+        str(tmp_path),
+        "--run-id",
+        "interrupted",
+    ]
+    proc = subprocess.Popen(
+        command,
+        env={**os.environ, PASSWORD_VAR: PASSWORD},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(mock_server.backend.dump()["update_sessions"]) < 6:
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, (proc.returncode, out[-2000:], err[-2000:])
+    state = mock_server.backend.dump()
+    assert [lib["name"] for lib in state["libraries"]] == ["production-isos"]
+    assert {s["id"] for s in state["update_sessions"]} == {foreign.active, foreign.done}
+    assert foreign.snapshot() == before
