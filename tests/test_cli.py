@@ -80,6 +80,9 @@ def test_run_against_a_target_writes_reports_without_secrets(
         assert token not in text
     html = (run.run_dir / "report.html").read_text()
     assert "US-DELETE-ACTIVE-400" in html and "Requirements" in html
+    junit = (run.run_dir / "junit.xml").read_text()
+    assert '<property name="requirement" value="US-DELETE-ACTIVE-400"' in junit
+    assert '<property name="conformance_status" value="pass"' in junit
 
 
 @pytest.mark.slow

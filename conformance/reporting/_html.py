@@ -165,9 +165,13 @@ def _compress(nodeids: list[str]) -> list[str]:
     return [name if n == 1 else f"{name} [{n} cases]" for name, n in counts.items()]
 
 
-def failure_details(failures: list[dict[str, Any]], catalog: Catalog) -> str:
+def failure_details(
+    failures: list[dict[str, Any]], catalog: Catalog, seed: str | None = None
+) -> str:
     """Requirement text, expected vs actual, the exchange and a curl line, per failure."""
     parts = ['<div class="vcc-failure">']
+    if seed is not None:
+        parts.append(f"<div><b>property-test seed</b>: {escape(seed)}</div>")
     for failure in failures:
         req_id = failure["requirement"]
         text = catalog.get(req_id).text if req_id in catalog else "(not in the catalog)"

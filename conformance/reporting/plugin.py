@@ -86,7 +86,14 @@ class ConformancePlugin:
             outcome.message = f"teardown: {_exception_text(call)}"
         report.vcc_requirements = outcome.requirements
         report.vcc_status = outcome.status
+        if outcome.seed is None:
+            outcome.seed = next((str(v) for k, v in item.user_properties if k == "seed"), None)
         if report.when == "teardown":
+            # JUnit has no Error for a call that broke; the property says which it was.
+            report.user_properties = [
+                *report.user_properties,
+                ("conformance_status", outcome.status.value),
+            ]
             for exchange in item.stash.get(EXCHANGES_KEY, []):
                 self.coverage.record(
                     exchange.method, exchange.url, exchange.status, outcome.requirements
@@ -95,7 +102,11 @@ class ConformancePlugin:
             import pytest_html  # imported lazily: only needed when there is a failure
 
             extras = list(getattr(report, "extras", []))
-            extras.append(pytest_html.extras.html(failure_details(outcome.failures, self.catalog)))
+            extras.append(
+                pytest_html.extras.html(
+                    failure_details(outcome.failures, self.catalog, seed=outcome.seed)
+                )
+            )
             report.extras = extras
         return report
 
