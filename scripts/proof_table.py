@@ -24,14 +24,11 @@ def proven_requirements() -> dict[str, list[str]]:
     import test_self_validation
 
     proofs: dict[str, list[str]] = {}
-    cases = dict(test_self_validation.CASES)
-    try:
-        import test_property_suite
+    cases = list(test_self_validation.CASES.items())
+    import test_property_suite
 
-        cases.update(getattr(test_property_suite, "PROOF_CASES", {}))
-    except ImportError:
-        pass
-    for flaw, (_, requirements) in cases.items():
+    cases += list(test_property_suite.CASES.items())
+    for flaw, (_, requirements) in cases:
         for req in requirements:
             proofs.setdefault(req, []).append(flaw)
     return proofs

@@ -178,6 +178,37 @@ def _list_has_bytes_transferred(api: Api, clock: FakeClock) -> bool:
     return "bytes_transferred" in api.get(files_url(session_id)).json()[0]
 
 
+def _add_after_complete(api: Api, clock: FakeClock) -> int:
+    session_id = api.update_session()
+    api.us_action(session_id, "complete")
+    return add(api, session_id).status_code
+
+
+def _upload_without_session_header(api: Api, clock: FakeClock) -> int:
+    info = add_ok(api, api.update_session())
+    return send(info["upload_endpoint"]["uri"], DATA, method="POST").status_code
+
+
+def _validate_keys(api: Api, clock: FakeClock) -> list[str]:
+    session_id = api.update_session()
+    upload(api, session_id)
+    return sorted(api.post(files_url(session_id), params={"action": "validate"}).json())
+
+
+def _files_after_remove(api: Api, clock: FakeClock) -> list[str]:
+    session_id = api.update_session()
+    add_ok(api, session_id)
+    api.delete(files_url(session_id, NAME))
+    return [f["name"] for f in api.get(files_url(session_id)).json()]
+
+
+def _download_after_cancel(api: Api, clock: FakeClock) -> int:
+    download_id = api.download_session(completed_item(api))
+    uri = prepare(api, download_id).json()["download_endpoint"]["uri"]
+    api.ds_action(download_id, "cancel")
+    return requests.get(uri, timeout=30).status_code
+
+
 FILE_PROBES: dict[str, tuple[Probe, Any]] = {
     "content-visible-before-complete": (_item_file_count_after_upload, 0),
     "cancel-keeps-content": (_item_file_count_after_cancel, 0),
@@ -196,4 +227,51 @@ FILE_PROBES: dict[str, tuple[Probe, Any]] = {
     ),
     "upload-after-cancel-accepted": (_upload_after_cancel, 400),
     "file-list-omits-bytes-transferred": (_list_has_bytes_transferred, True),
+    "file-add-returns-200": (lambda api, clock: add(api, api.update_session()).status_code, 201),
+    "file-add-action-form-rejected": (
+        lambda api, clock: (
+            api.post(
+                files_url(api.update_session()),
+                params={"action": "add"},
+                json={"name": NAME, "source_type": "PUSH"},
+            ).status_code
+        ),
+        201,
+    ),
+    "empty-file-name-accepted": (
+        lambda api, clock: add(api, api.update_session(), "").status_code,
+        400,
+    ),
+    "upload-needs-session-header": (_upload_without_session_header, 200),
+    "file-unknown-session-400": (
+        lambda api, clock: api.get(files_url("no-such-session")).status_code,
+        404,
+    ),
+    "file-add-after-end-accepted": (_add_after_complete, 400),
+    "validate-omits-empty-invalid-files": (
+        _validate_keys,
+        ["has_errors", "invalid_files", "missing_files"],
+    ),
+    "remove-keeps-file": (_files_after_remove, []),
+    "item-file-size-in-kib": (
+        lambda api, clock: item_files(api, completed_item(api))[0]["size"],
+        len(DATA),
+    ),
+    "item-file-unknown-400": (
+        lambda api, clock: (
+            api.get(f"{ITEM}/{api.item()}/file", params={"name": "nope.iso"}).status_code
+        ),
+        404,
+    ),
+    "prepare-without-endpoint": (
+        lambda api, clock: (
+            "download_endpoint" in prepare(api, api.download_session(completed_item(api))).json()
+        ),
+        True,
+    ),
+    "download-file-list-unknown-session-empty": (
+        lambda api, clock: api.get(f"{DS}/no-such-session/file").status_code,
+        404,
+    ),
+    "download-url-valid-after-cancel": (_download_after_cancel, 404),
 }

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from mock_file_helpers import FILE_PROBES
-from mock_fixtures import DS, ITEM, SESSION_HEADER, US, Api
+from mock_fixtures import DS, ITEM, PASSWORD, SESSION_HEADER, US, USER, Api
 
 from conformance.mock import FLAWS, FakeClock, MockServer
 
@@ -102,6 +102,24 @@ def _download_state_after_cancel(api: Api, clock: FakeClock) -> str:
     return str(api.ds_get(session_id)["state"])
 
 
+def _create_after_cancel_status(api: Api, clock: FakeClock) -> int:
+    item_id = api.item()
+    api.us_action(api.update_session(item_id), "cancel")
+    return api.post(US, json={"library_item_id": item_id}).status_code
+
+
+def _keep_alive_progress(api: Api, clock: FakeClock) -> int:
+    session_id = api.update_session()
+    api.us_action(session_id, "keep-alive", json={"client_progress": 50})
+    return int(api.us_get(session_id)["client_progress"])
+
+
+def _download_keep_alive_after_cancel(api: Api, clock: FakeClock) -> int:
+    session_id = api.download_session()
+    api.ds_action(session_id, "cancel")
+    return api.ds_action(session_id, "keep-alive").status_code
+
+
 def _download_progress(api: Api, clock: FakeClock) -> int:
     session_id = api.download_session()
     api.ds_action(session_id, "keep-alive", json={"progress": 30})
@@ -166,6 +184,34 @@ PROBES: dict[str, tuple[Probe, Any]] = {
         lambda api, clock: api.post(US, json={"library_item_id": api.item()}).status_code,
         201,
     ),
+    "create-unknown-item-accepted": (
+        lambda api, clock: api.post(US, json={"library_item_id": str(uuid.uuid4())}).status_code,
+        404,
+    ),
+    "create-without-item-404": (lambda api, clock: api.post(US, json={}).status_code, 400),
+    "ended-session-blocks-item": (_create_after_cancel_status, 201),
+    "patch-invalid-accepted": (
+        lambda api, clock: (
+            api.patch(
+                f"{US}/{api.update_session()}", json={"warning_behavior": "not-a-list"}
+            ).status_code
+        ),
+        400,
+    ),
+    "keep-alive-ignores-progress": (_keep_alive_progress, 50),
+    "download-create-returns-200": (
+        lambda api, clock: api.post(DS, json={"library_item_id": api.item()}).status_code,
+        201,
+    ),
+    "download-create-unknown-item-accepted": (
+        lambda api, clock: api.post(DS, json={"library_item_id": str(uuid.uuid4())}).status_code,
+        404,
+    ),
+    "download-non-active-ops-allowed": (_download_keep_alive_after_cancel, 400),
+    "void-returns-200": (
+        lambda api, clock: api.us_action(api.update_session(), "keep-alive").status_code,
+        204,
+    ),
     "client-token-ignored": (_token_reused, True),
     "delete-keeps-session": (
         lambda api, clock: _delete_then_get(api, _completed_session(api)),
@@ -181,6 +227,18 @@ PROBES: dict[str, tuple[Probe, Any]] = {
         401,
     ),
     "logout-keeps-token": (_logout_then_call, 401),
+    "login-returns-200": (
+        lambda api, clock: api.post("/api/session", auth=(USER, PASSWORD)).status_code,
+        201,
+    ),
+    "bad-password-accepted": (
+        lambda api, clock: api.post("/api/session", auth=(USER, "wrong-" + PASSWORD)).status_code,
+        401,
+    ),
+    "session-get-omits-user": (
+        lambda api, clock: sorted(api.get("/api/session").json()),
+        ["created_time", "last_accessed_time", "user"],
+    ),
     "api-session-never-expires": (_api_after_idle, 401),
     "error-body-no-error-type": (
         lambda api, clock: "error_type" in _unknown_session_error(api, clock).json(),

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from suite_runner import PASSWORD, USER, SuiteRun, run_suite
 
+from conformance.catalog import catalog
 from conformance.mock import FLAWS, MockServer, MockSettings
 
 # flaw -> (pytest -k expression selecting the tests that judge it, requirements that must fail)
@@ -77,6 +78,61 @@ CASES: dict[str, tuple[str, set[str]]] = {
         "content_version_changes",
         {"ITEM-CONTENT-VERSION-AFTER-COMPLETE"},
     ),
+    # login sessions
+    "login-returns-200": ("login_returns_bare_token", {"AUTH-LOGIN-201"}),
+    "bad-password-accepted": ("login_with_bad_password", {"AUTH-LOGIN-BAD-401"}),
+    "session-get-omits-user": ("session_get_describes", {"AUTH-SESSION-GET"}),
+    # creates: each flaw breaks one kind of session; the other kind's test still passes
+    "create-unknown-item-accepted": ("create_on_unknown_item", {"US-CREATE-UNKNOWN-ITEM-404"}),
+    "download-create-unknown-item-accepted": (
+        "create_on_unknown_item",
+        {"DS-CREATE-UNKNOWN-ITEM-404"},
+    ),
+    "create-without-item-404": ("create_without_item", {"US-CREATE-MISSING-ITEM-400"}),
+    "download-create-returns-200": ("create_returns_bare_id", {"DS-CREATE-201"}),
+    # an ACTIVE session still blocks a second create: only the ended-session rule breaks
+    "ended-session-blocks-item": (
+        "create_after_cancel or second_create",
+        {"US-NEW-AFTER-TERMINAL"},
+    ),
+    # valid PATCH bodies still behave: only the invalid-spec rule breaks
+    "patch-invalid-accepted": ("update_session_patch", {"US-PATCH-INVALID-400"}),
+    "keep-alive-ignores-progress": ("keep_alive_records", {"US-KEEPALIVE-PROGRESS"}),
+    "download-non-active-ops-allowed": (
+        "download_session_operations_after_cancel",
+        {"DS-NOT-ACTIVE-400"},
+    ),
+    # 200 is a success: each operation's own requirement holds, only the exact 204 fails
+    "void-returns-200": ("void_operations", {"WIRE-VOID-204"}),
+    "file-add-returns-200": ("file_add_push_returns", {"USF-ADD-PUSH-201"}),
+    # a 404 would be a Skip (the form is optional); a 400 is a Fail
+    "file-add-action-form-rejected": (
+        "file_add_action_form or file_add_push_returns",
+        {"USF-ADD-ACTION-FORM"},
+    ),
+    # path names stay refused: only the empty-name rule breaks
+    "empty-file-name-accepted": ("empty_name or path_as_name", {"USF-ADD-EMPTY-NAME-400"}),
+    # PUT with the session header still works; POST without it is refused
+    "upload-needs-session-header": ("upload_makes_the_file_ready", {"USF-UPLOAD-READY"}),
+    "file-unknown-session-400": ("of_an_unknown_session", {"USF-UNKNOWN-SESSION-404"}),
+    "download-file-list-unknown-session-empty": (
+        "of_an_unknown_session",
+        {"DSF-UNKNOWN-SESSION-404"},
+    ),
+    # validate in an ended session is still refused: only add breaks
+    "file-add-after-end-accepted": ("after_the_session_ended", {"USF-NOT-ACTIVE-400"}),
+    "validate-omits-empty-invalid-files": (
+        "validate_after_upload",
+        {"USF-VALIDATE-SHAPE"},
+    ),
+    "remove-keeps-file": ("file_remove_keeps", {"USF-REMOVE"}),
+    "item-file-size-in-kib": (
+        "item_files_show_the_uploaded_file",
+        {"ITEM-FILES-AFTER-COMPLETE"},
+    ),
+    "item-file-unknown-400": ("item_file_get_of_an_unknown_name", {"ITEM-FILE-UNKNOWN-404"}),
+    "prepare-without-endpoint": ("prepare_makes_the_file_prepared", {"DSF-PREPARE"}),
+    "download-url-valid-after-cancel": ("cancel_invalidates", {"DSF-CANCEL-INVALIDATES"}),
 }
 
 # Flaws whose behaviour the suite accepts on purpose (with the catalog's reason).
@@ -105,6 +161,17 @@ def flaw_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SuiteRun]:
 
 def test_every_flaw_is_a_real_mock_flaw() -> None:
     assert set(CASES) | set(ACCEPTED) <= set(FLAWS)
+
+
+def test_every_requirement_has_a_proven_failing_check() -> None:
+    """Proof at scale: each catalog requirement is the expected failure of some case,
+    here or among the property-test cases (what ``scripts/proof_table.py`` counts)."""
+    import test_property_suite
+
+    cases = [*CASES.values(), *test_property_suite.CASES.values()]
+    proven = set().union(*(requirements for _, requirements in cases))
+    unproven = sorted(set(catalog().ids) - proven)
+    assert not unproven, f"requirements no self-validation case shows failing: {unproven}"
 
 
 @pytest.mark.slow

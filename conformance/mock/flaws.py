@@ -27,12 +27,20 @@ FLAWS: Mapping[str, str] = MappingProxyType(
         "fail-drops-message": "fail (update or download session) does not record error_message.",
         "complete-no-version-bump": "complete does not bump the item's content_version.",
         "second-active-allowed": "A second create on an item with an ACTIVE session succeeds.",
+        "ended-session-blocks-item": (
+            "A DONE, CANCELED or ERROR update session still blocks a new create on its item "
+            "(RESOURCE_BUSY) until it is deleted."
+        ),
         "busy-returns-400": "RESOURCE_BUSY has status 400 (the runtime's map), not 500 (spec).",
         "preview-info-after-active": "preview_info is still sent after the session left ACTIVE.",
         "no-preview-info": "preview_info is missing while the update session is ACTIVE.",
         # PATCH and keep-alive
         "patch-changes-progress": "PATCH also applies client_progress from the body.",
         "patch-ignores-warning-behavior": "PATCH answers 204 but does not change warning_behavior.",
+        "patch-invalid-accepted": (
+            "PATCH with a body that does not deserialize answers 204 and changes nothing."
+        ),
+        "keep-alive-ignores-progress": "Update-session keep-alive does not record client_progress.",
         "keep-alive-no-extend": "keep-alive (update or download) does not extend expiration_time.",
         "download-keep-alive-client-progress": (
             "Download keep-alive reads client_progress instead of progress from the body."
@@ -47,12 +55,31 @@ FLAWS: Mapping[str, str] = MappingProxyType(
         "list-unknown-item-empty": "Session lists for an unknown item answer 200 [], not 404.",
         "get-includes-id": "get of an update or download session includes id.",
         "create-returns-200": "Update-session create answers 200 instead of 201.",
+        "create-unknown-item-accepted": (
+            "Update-session create on an unknown library item answers 201 (a session on no item)."
+        ),
+        "create-without-item-404": (
+            "Update-session create without library_item_id answers 404 NOT_FOUND (it looks up "
+            "an item with no id) instead of 400 INVALID_ARGUMENT."
+        ),
         "client-token-ignored": "A repeated client_token creates a new object, not the same id.",
         "delete-keeps-session": "DELETE of a finished update session answers 204; get finds it.",
         # download sessions
         "download-delete-active-rejected": "DELETE of an ACTIVE download session answers 400 NACS.",
         "download-cancel-keeps-active": "Download cancel answers 204 but the session stays ACTIVE.",
+        "download-create-returns-200": "Download-session create answers 200 instead of 201.",
+        "download-create-unknown-item-accepted": (
+            "Download-session create on an unknown library item answers 201 (a session on no item)."
+        ),
+        "download-non-active-ops-allowed": (
+            "keep-alive/cancel/fail on a non-ACTIVE download session answer 204 and change nothing."
+        ),
         # authentication
+        "login-returns-200": "POST /api/session answers 200 instead of 201.",
+        "bad-password-accepted": (
+            "Login checks the user name only: a wrong password is accepted (the right one too)."
+        ),
+        "session-get-omits-user": "GET /api/session omits the required user.",
         "no-auth-required": "The vmware-api-session-id header is not checked.",
         "logout-keeps-token": "DELETE /api/session answers 204 but the token stays valid.",
         "api-session-never-expires": "API sessions never expire for inactivity.",
@@ -66,7 +93,42 @@ FLAWS: Mapping[str, str] = MappingProxyType(
         "success-legacy-envelope": 'Success bodies are wrapped as {"value": ...} (legacy /rest).',
         "malformed-json-500": "A request body that is not valid JSON answers 500 instead of 400.",
         "datetime-no-timezone": "expiration_time is sent without a Z or offset.",
+        "void-returns-200": "Void /api operations (204 in the docs) answer 200 with an empty body.",
         # files and transfers
+        "file-add-returns-200": "Update-session file add answers 200 instead of 201.",
+        "file-add-action-form-rejected": (
+            "POST .../file?action=add answers 400 INVALID_ARGUMENT (the plain POST .../file works)."
+        ),
+        "empty-file-name-accepted": "File add accepts an empty file name.",
+        "upload-needs-session-header": (
+            "The upload endpoint answers 401 to a request without a valid vmware-api-session-id."
+        ),
+        "file-unknown-session-400": (
+            "Update-session file operations in an unknown session answer 400 INVALID_ARGUMENT "
+            "instead of 404."
+        ),
+        "file-add-after-end-accepted": (
+            "File add in a DONE, CANCELED or ERROR update session answers 201."
+        ),
+        "validate-omits-empty-invalid-files": (
+            "validate leaves out invalid_files when it would be empty."
+        ),
+        "remove-keeps-file": (
+            "File remove answers 204 but the file stays in the session (and reaches the item)."
+        ),
+        "item-file-size-in-kib": "Item file Info reports size in KiB (rounded up), not bytes.",
+        "item-file-unknown-400": (
+            "Item file get of an unknown name answers 400 INVALID_ARGUMENT instead of 404."
+        ),
+        "prepare-without-endpoint": (
+            "prepare makes the file PREPARED but never gives it a download_endpoint."
+        ),
+        "download-file-list-unknown-session-empty": (
+            "The file list of an unknown download session answers 200 [] instead of 404."
+        ),
+        "download-url-valid-after-cancel": (
+            "The download endpoint still serves the file after the download session is canceled."
+        ),
         "content-visible-before-complete": (
             "Item file list/get shows READY uploads of an ACTIVE update session."
         ),

@@ -32,22 +32,24 @@ def _basic_credentials(header: str | None) -> tuple[str | None, str | None]:
 async def login(request: Request) -> Response:
     backend = backend_of(request)
     user, password = _basic_credentials(request.headers.get("authorization"))
-    return created(backend, backend.api_sessions.login(user, password))
+    token = backend.api_sessions.login(user, password)
+    return created(backend, token, 200 if backend.flawed("login-returns-200") else 201)
 
 
 async def get_session(request: Request) -> Response:
     backend = backend_of(request)
     session = backend.api_sessions.touch(request.headers.get(SESSION_HEADER))
-    return ok(
-        backend,
-        {
-            "user": session.user,
-            "created_time": format_time(session.created_at),
-            "last_accessed_time": format_time(session.last_accessed_at),
-        },
-    )
+    info = {
+        "user": session.user,
+        "created_time": format_time(session.created_at),
+        "last_accessed_time": format_time(session.last_accessed_at),
+    }
+    if backend.flawed("session-get-omits-user"):
+        del info["user"]
+    return ok(backend, info)
 
 
 async def logout(request: Request) -> Response:
-    backend_of(request).api_sessions.logout(request.headers.get(SESSION_HEADER))
-    return no_content()
+    backend = backend_of(request)
+    backend.api_sessions.logout(request.headers.get(SESSION_HEADER))
+    return no_content(backend)

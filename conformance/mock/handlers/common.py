@@ -68,8 +68,9 @@ def created(backend: Backend, ident: str, status: int = 201) -> Response:
     return ok(backend, ident, status)
 
 
-def no_content() -> Response:
-    return Response(status_code=204)
+def no_content(backend: Backend) -> Response:
+    """Void operations answer 204 with no body (200 under ``void-returns-200``)."""
+    return Response(status_code=200 if backend.flawed("void-returns-200") else 204)
 
 
 # -- request bodies ---------------------------------------------------------------------

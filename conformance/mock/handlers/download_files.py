@@ -34,11 +34,12 @@ def render(backend: Backend, offer: Offer, *, listing: bool = False) -> dict[str
     return out
 
 
-def render_item_file(file: ItemFile) -> dict[str, Any]:
-    """``item.File.Info``."""
+def render_item_file(backend: Backend, file: ItemFile) -> dict[str, Any]:
+    """``item.File.Info``; ``size`` in bytes (in KiB, rounded up, under a flaw)."""
+    size = -(-file.size // 1024) if backend.flawed("item-file-size-in-kib") else file.size
     return {
         "name": file.name,
-        "size": file.size,
+        "size": size,
         "cached": True,
         "version": file.version,
         "checksum_info": file.checksum.to_json(),
@@ -82,6 +83,7 @@ async def item_files(request: Request) -> Response:
     item_id = request.path_params["library_item_id"]
     name = request.query_params.get("name")
     if name is not None:
-        return ok(backend, render_item_file(backend.download_files.item_file(item_id, name)))
+        file = backend.download_files.item_file(item_id, name)
+        return ok(backend, render_item_file(backend, file))
     files = backend.download_files.item_files(item_id).values()
-    return ok(backend, [render_item_file(f) for f in files])
+    return ok(backend, [render_item_file(backend, f) for f in files])

@@ -52,7 +52,9 @@ async def create(request: Request) -> Response:
     session_id = backend.download_sessions.create(
         library_item_id=req_str(body, "library_item_id"), client_token=client_token(request)
     )
-    return created(backend, session_id)
+    return created(
+        backend, session_id, 200 if backend.flawed("download-create-returns-200") else 201
+    )
 
 
 @authenticated
@@ -72,8 +74,9 @@ async def get(request: Request) -> Response:
 
 @authenticated
 async def delete(request: Request) -> Response:
-    backend_of(request).download_sessions.delete(request.path_params["download_session_id"])
-    return no_content()
+    backend = backend_of(request)
+    backend.download_sessions.delete(request.path_params["download_session_id"])
+    return no_content(backend)
 
 
 # -- POST /{id}?action=... --------------------------------------------------------------
@@ -107,5 +110,6 @@ async def act(request: Request) -> Response:
     handler = _ACTIONS.get(action or "")
     if handler is None:
         raise errors.no_operation_for_url(f"{request.url.path}?action={action or ''}")
-    await handler(request, backend_of(request), request.path_params["download_session_id"])
-    return no_content()
+    backend = backend_of(request)
+    await handler(request, backend, request.path_params["download_session_id"])
+    return no_content(backend)

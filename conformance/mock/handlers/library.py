@@ -111,8 +111,9 @@ async def get_library(request: Request) -> Response:
 
 @authenticated
 async def delete_library(request: Request) -> Response:
-    backend_of(request).library.delete_library(request.path_params["library_id"])
-    return no_content()
+    backend = backend_of(request)
+    backend.library.delete_library(request.path_params["library_id"])
+    return no_content(backend)
 
 
 @authenticated
@@ -151,5 +152,6 @@ async def get_item(request: Request) -> Response:
 
 @authenticated
 async def delete_item(request: Request) -> Response:
-    backend_of(request).library.delete_item(request.path_params["library_item_id"])
-    return no_content()
+    backend = backend_of(request)
+    backend.library.delete_item(request.path_params["library_item_id"])
+    return no_content(backend)

@@ -29,7 +29,7 @@ from ..models import Backend
 from ..models.download_files import Offer
 from ..models.files import Transfer
 from ..models.storage import Reader
-from .common import backend_of
+from .common import SESSION_HEADER, backend_of
 
 __all__ = ["BATCH", "download", "start_pull", "upload"]
 
@@ -45,6 +45,8 @@ async def upload(request: Request) -> Response:
     """PUT or POST of the bytes: 200 once they are in (verification shows in the file's
     status); 404 for an unknown or dead endpoint, 400 NACS for an ended session."""
     backend = backend_of(request)
+    if backend.flawed("upload-needs-session-header"):  # behind the /api login, as if it were
+        backend.api_sessions.touch(request.headers.get(SESSION_HEADER))
     transfer = backend.update_files.begin_upload(request.path_params["token"], request.url.path)
     if transfer is None:  # the upload-after-cancel-accepted flaw
         async for _ in request.stream():

@@ -77,7 +77,8 @@ async def _add(request: Request, backend: Backend, session_id: str) -> Response:
     body = await required_object(request)
     shapes.check(shapes.FILE_ADD_SPEC, body)
     file = backend.update_files.add(session_id, _add_spec(body), base_url(request))
-    answer = ok(backend, render(backend, file), 201)  # WAITING_FOR_TRANSFER, as added
+    status = 200 if backend.flawed("file-add-returns-200") else 201
+    answer = ok(backend, render(backend, file), status)  # WAITING_FOR_TRANSFER, as added
     if file.source_type is SourceType.PULL:
         transfer.start_pull(backend, session_id, file.name)
     return answer
@@ -85,17 +86,17 @@ async def _add(request: Request, backend: Backend, session_id: str) -> Response:
 
 async def _validate(request: Request, backend: Backend, session_id: str) -> Response:
     result = backend.update_files.validate(session_id)
-    return ok(
-        backend,
-        {
-            "has_errors": result.has_errors,
-            "missing_files": list(result.missing_files),
-            "invalid_files": [
-                {"name": name, "error_message": message.to_json()}
-                for name, message in result.invalid_files
-            ],
-        },
-    )
+    out: dict[str, Any] = {
+        "has_errors": result.has_errors,
+        "missing_files": list(result.missing_files),
+        "invalid_files": [
+            {"name": name, "error_message": message.to_json()}
+            for name, message in result.invalid_files
+        ],
+    }
+    if not out["invalid_files"] and backend.flawed("validate-omits-empty-invalid-files"):
+        del out["invalid_files"]
+    return ok(backend, out)
 
 
 # ``POST .../file`` is add (the spec and the 9.x bindings); ``?action=add`` too (§9).
@@ -104,11 +105,16 @@ _ACTIONS = {"": _add, "add": _add, "validate": _validate}
 
 @authenticated
 async def act(request: Request) -> Response:
+    backend = backend_of(request)
     action = request.query_params.get("action", "")
     handler = _ACTIONS.get(action)
     if handler is None:
         raise errors.no_operation_for_url(f"{request.url.path}?action={action}")
-    return await handler(request, backend_of(request), request.path_params["update_session_id"])
+    if action == "add" and backend.flawed("file-add-action-form-rejected"):
+        raise errors.invalid_argument(
+            "vapi.method.input.unexpected", "Unexpected query parameter 'action'.", "action"
+        )
+    return await handler(request, backend, request.path_params["update_session_id"])
 
 
 @authenticated
@@ -129,7 +135,8 @@ async def get_file(request: Request) -> Response:
 
 @authenticated
 async def remove_file(request: Request) -> Response:
-    backend_of(request).update_files.remove(
+    backend = backend_of(request)
+    backend.update_files.remove(
         request.path_params["update_session_id"], request.path_params["file_name"]
     )
-    return no_content()
+    return no_content(backend)

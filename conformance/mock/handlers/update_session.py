@@ -67,6 +67,8 @@ def render(backend: Backend, session: UpdateSession) -> dict[str, Any]:
 async def create(request: Request) -> Response:
     backend = backend_of(request)
     body = await required_object(request)
+    if body.get("library_item_id") is None and backend.flawed("create-without-item-404"):
+        raise errors.not_found("library item", "")
     shapes.check(shapes.UPDATE_SESSION_CREATE, body)
     session_id = backend.update_sessions.create(
         library_item_id=req_str(body, "library_item_id"),
@@ -96,19 +98,25 @@ async def update(request: Request) -> Response:
     """PATCH: only ``warning_behavior`` is honoured; other fields are type-checked, then ignored."""
     backend = backend_of(request)
     body = await required_object(request)
-    shapes.check(shapes.UPDATE_SESSION_PATCH, body)
+    try:
+        shapes.check(shapes.UPDATE_SESSION_PATCH, body)
+    except errors.InvalidArgument:
+        if not backend.flawed("patch-invalid-accepted"):
+            raise
+        body = {}  # the flaw: a body that does not deserialize is taken as "change nothing"
     backend.update_sessions.update(
         request.path_params["update_session_id"],
         warning_behavior=_warning_behavior(body),
         client_progress=opt_int(body, "client_progress"),
     )
-    return no_content()
+    return no_content(backend)
 
 
 @authenticated
 async def delete(request: Request) -> Response:
-    backend_of(request).update_sessions.delete(request.path_params["update_session_id"])
-    return no_content()
+    backend = backend_of(request)
+    backend.update_sessions.delete(request.path_params["update_session_id"])
+    return no_content(backend)
 
 
 # -- POST /{id}?action=... --------------------------------------------------------------
@@ -144,5 +152,6 @@ async def act(request: Request) -> Response:
     handler = _ACTIONS.get(action or "")
     if handler is None:
         raise errors.no_operation_for_url(f"{request.url.path}?action={action or ''}")
-    await handler(request, backend_of(request), request.path_params["update_session_id"])
-    return no_content()
+    backend = backend_of(request)
+    await handler(request, backend, request.path_params["update_session_id"])
+    return no_content(backend)

@@ -44,7 +44,10 @@ class ApiSessions:
             user is None
             or password is None
             or not hmac.compare_digest(user.encode(), settings.user.encode())
-            or not hmac.compare_digest(password.encode(), settings.password.encode())
+            or not (
+                hmac.compare_digest(password.encode(), settings.password.encode())
+                or self._b.flawed("bad-password-accepted")
+            )
         ):
             raise errors.authentication_required()
         now = self._b.clock.now()

@@ -174,6 +174,14 @@ class SessionStore(Generic[S]):
         for sid in list(self._by_item.get(item_id, ())):
             self._remove(self._sessions[sid])
 
+    def _item_for_create(self, library_item_id: str, *, accept_unknown: bool) -> tuple[str, str]:
+        """(id, content_version) of the item a create names; NotFound if there is none,
+        unless ``accept_unknown`` (a flaw): then a session on no item, at version 1."""
+        if accept_unknown and not self._b.library.item_exists(library_item_id):
+            return library_item_id, "1"
+        item = self._b.library.get_item(library_item_id)
+        return item.id, str(item.content_version)
+
     def _new_expiry(self) -> float:
         return self._b.clock.now() + self._b.settings.session_timeout
 

@@ -63,6 +63,8 @@ class DownloadSessionFiles:
         """``item.file.get``: an unknown name is 404 NOT_FOUND (contract §3)."""
         file = self.item_files(item_id).get(name)
         if file is None:
+            if self._b.flawed("item-file-unknown-400"):  # as the session file services answer
+                raise errors.unknown_file(shown(name), "library item", item_id, as_404=False)
             raise errors.item_file_not_found(shown(name), item_id)
         return file
 
@@ -81,6 +83,10 @@ class DownloadSessionFiles:
         return Offer(item_file, state)
 
     def list(self, session_id: str) -> list[Offer]:
+        if self._b.flawed("download-file-list-unknown-session-empty") and not (
+            self._b.download_sessions.exists(session_id)
+        ):
+            return []
         session = self._b.download_sessions.find(session_id)
         files = self.item_files(session.library_item_id)
         return [Offer(f, session.files.get(f.name) or DownloadFile(f.name)) for f in files.values()]
@@ -97,7 +103,7 @@ class DownloadSessionFiles:
             raise errors.direct_transfer_unauthorized()
         state = offer.state
         state.status = PREPARE_TRANSITIONS[(state.status, "prepare")]
-        if state.token is None:
+        if state.token is None and not self._b.flawed("prepare-without-endpoint"):
             state.token = uuid.uuid4().hex
             state.endpoint = TransferEndpoint(data_uri(base_url, state.token, name))
             self._downloads[state.token] = (session.id, name)
@@ -114,12 +120,11 @@ class DownloadSessionFiles:
         session = self._b.download_sessions.find(ref[0])
         state = session.files.get(ref[1])
         item_file = self.item_files(session.library_item_id).get(ref[1])
-        if (
-            session.state is not DownloadState.ACTIVE
-            or state is None
-            or state.token != token
-            or item_file is None
-        ):
+        serving = session.state is DownloadState.ACTIVE or (
+            session.state is DownloadState.CANCELED
+            and self._b.flawed("download-url-valid-after-cancel")
+        )
+        if not serving or state is None or state.token != token or item_file is None:
             raise errors.transfer_endpoint_not_found(path)
         return Offer(item_file, state)
 

@@ -51,27 +51,32 @@ class DownloadSessions(SessionStore[DownloadSession]):
         reused = self._reuse(client_token)
         if reused is not None:
             return reused
-        item = self._b.library.get_item(library_item_id)
+        item_id, content_version = self._item_for_create(
+            library_item_id, accept_unknown=self._b.flawed("download-create-unknown-item-accepted")
+        )
         session = DownloadSession(
             id=new_id(),
-            library_item_id=item.id,
-            library_item_content_version=str(item.content_version),
+            library_item_id=item_id,
+            library_item_content_version=content_version,
             expires_at=self._new_expiry(),
         )
         self._add(session)
         self._b.tokens.remember(self.token_kind, client_token, session.id)
         return session.id
 
-    def _step(self, session: DownloadSession, operation: str) -> DownloadState:
-        new = next_state(
-            DOWNLOAD_TRANSITIONS, session.state, operation, self.nacs_noun, lenient=False
+    def _step(self, session: DownloadSession, operation: str) -> DownloadState | None:
+        return next_state(
+            DOWNLOAD_TRANSITIONS,
+            session.state,
+            operation,
+            self.nacs_noun,
+            lenient=self._b.flawed("download-non-active-ops-allowed"),
         )
-        assert new is not None  # lenient=False raises instead
-        return new
 
     def keep_alive(self, session_id: str, progress: int | None) -> None:
         session = self.find(session_id)
-        self._step(session, "keep_alive")
+        if self._step(session, "keep_alive") is None:
+            return
         self._extend(session)
         if progress is not None:
             session.client_progress = progress
@@ -79,12 +84,15 @@ class DownloadSessions(SessionStore[DownloadSession]):
     def cancel(self, session_id: str) -> None:
         session = self.find(session_id)
         new = self._step(session, "cancel")
-        if not self._b.flawed("download-cancel-keeps-active"):
+        if new is not None and not self._b.flawed("download-cancel-keeps-active"):
             session.state = new
 
     def fail(self, session_id: str, client_error_message: str) -> None:
         session = self.find(session_id)
-        session.state = self._step(session, "fail")
+        new = self._step(session, "fail")
+        if new is None:
+            return
+        session.state = new
         session.error_message = self._client_error(client_error_message)
 
     def delete(self, session_id: str) -> None:

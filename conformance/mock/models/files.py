@@ -120,14 +120,15 @@ def shown(name: str) -> str:
     return text if len(text) <= _SHOWN_LENGTH else text[:_SHOWN_LENGTH] + "..."
 
 
-def name_problem(name: str, *, allow_paths: bool = False) -> str | None:
+def name_problem(name: str, *, allow_paths: bool = False, allow_empty: bool = False) -> str | None:
     """Why ``name`` is no acceptable file name, or None.
 
     ``allow_paths`` (the ``hostile-name-accepted`` flaw) lets ``..``, ``/`` and ``\\``
     through; odd characters are rejected all the same, since they cannot be rendered.
+    ``allow_empty`` (the ``empty-file-name-accepted`` flaw) lets ``""`` through.
     """
     if not name:
-        return "it is empty"
+        return None if allow_empty else "it is empty"
     if len(name) > MAX_FILE_NAME:
         return f"it is longer than {MAX_FILE_NAME} characters"
     if not allow_paths:
@@ -141,9 +142,9 @@ def name_problem(name: str, *, allow_paths: bool = False) -> str | None:
     return None
 
 
-def check_name(name: str, *, allow_paths: bool = False) -> None:
+def check_name(name: str, *, allow_paths: bool = False, allow_empty: bool = False) -> None:
     """Raise 400 INVALID_ARGUMENT unless ``name`` is an acceptable file name."""
-    problem = name_problem(name, allow_paths=allow_paths)
+    problem = name_problem(name, allow_paths=allow_paths, allow_empty=allow_empty)
     if problem is not None:
         raise errors.invalid_file_name(shown(name), problem)
 

@@ -111,6 +111,18 @@ class UpdateSessionFiles:
             )
         return file
 
+    def _session(self, session_id: str) -> UpdateSession:
+        """The live update session the file service names, or 404 (400 under a flaw)."""
+        if self._b.flawed("file-unknown-session-400") and not self._b.update_sessions.exists(
+            session_id
+        ):
+            raise errors.invalid_argument(
+                "com.vmware.vdcs.cls-main.invalid_session_id",
+                f"The update session ID '{session_id}' is invalid.",
+                session_id,
+            )
+        return self._b.update_sessions.find(session_id)
+
     def _require_active(self, session: UpdateSession, operation: str) -> None:
         if session.state is not UpdateState.ACTIVE:
             raise errors.not_allowed(operation, session.state, _NOUN)
@@ -123,9 +135,14 @@ class UpdateSessionFiles:
                 raise errors.missing_field("source_endpoint")
             if urlsplit(spec.source_endpoint.uri).scheme.lower() not in _PULL_SCHEMES:
                 raise errors.unsupported_source(spec.source_endpoint.uri)
-        session = self._b.update_sessions.find(session_id)
-        check_name(spec.name, allow_paths=self._allow_paths())
-        self._require_active(session, "add")
+        session = self._session(session_id)
+        check_name(
+            spec.name,
+            allow_paths=self._allow_paths(),
+            allow_empty=self._b.flawed("empty-file-name-accepted"),
+        )
+        if not self._b.flawed("file-add-after-end-accepted"):
+            self._require_active(session, "add")
         old = session.files.pop(spec.name, None)
         if old is not None:
             self._drop(old)
@@ -144,20 +161,22 @@ class UpdateSessionFiles:
         return file
 
     def list(self, session_id: str) -> list[UploadFile]:
-        return list(self._b.update_sessions.find(session_id).files.values())
+        return list(self._session(session_id).files.values())
 
     def get(self, session_id: str, name: str) -> UploadFile:
-        return self._file(self._b.update_sessions.find(session_id), name)
+        return self._file(self._session(session_id), name)
 
     def remove(self, session_id: str, name: str) -> None:
         """Any state (the contract declares no NACS): drops the record and its bytes."""
-        session = self._b.update_sessions.find(session_id)
+        session = self._session(session_id)
         file = self._file(session, name)
+        if self._b.flawed("remove-keeps-file"):
+            return
         del session.files[file.name]
         self._drop(file)
 
     def validate(self, session_id: str) -> Validation:
-        session = self._b.update_sessions.find(session_id)
+        session = self._session(session_id)
         self._require_active(session, "validate")
         files = session.files.values()
         missing = tuple(f.name for f in files if f.status in (WAITING, TRANSFERRING))

@@ -98,15 +98,18 @@ class UpdateSessions(SessionStore[UpdateSession]):
         reused = self._reuse(client_token)
         if reused is not None:
             return reused
-        item = self._b.library.get_item(library_item_id)
+        item_id, content_version = self._item_for_create(
+            library_item_id, accept_unknown=self._b.flawed("create-unknown-item-accepted")
+        )
         if not self._b.flawed("second-active-allowed"):
-            for other in self.for_item(item.id):
-                if other.state is ACTIVE:
-                    raise errors.update_session_busy(item.id, other.id)
+            blocking = self._b.flawed("ended-session-blocks-item")
+            for other in self.for_item(item_id):
+                if other.state is ACTIVE or blocking:
+                    raise errors.update_session_busy(item_id, other.id)
         session = UpdateSession(
             id=new_id(),
-            library_item_id=item.id,
-            library_item_content_version=str(item.content_version),
+            library_item_id=item_id,
+            library_item_content_version=content_version,
             expires_at=self._new_expiry(),
             warning_behavior=None if warning_behavior is None else tuple(warning_behavior),
         )
@@ -143,7 +146,7 @@ class UpdateSessions(SessionStore[UpdateSession]):
         if self._step(session, "keep_alive") is None:
             return
         self._extend(session)
-        if client_progress is not None:
+        if client_progress is not None and not self._b.flawed("keep-alive-ignores-progress"):
             session.client_progress = client_progress
 
     def complete(self, session_id: str) -> None:
