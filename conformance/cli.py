@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import getpass
 import json
 import os
 import secrets
@@ -65,6 +66,13 @@ def _config_from(args: argparse.Namespace) -> Config:
         overrides["verify_tls"] = False
     if args.no_property_tests:
         overrides["property_tests"] = False
+    try:
+        return load_config(file=args.config, overrides=overrides)
+    except ConfigError as exc:
+        if exc.setting != "password" or not sys.stdin.isatty():
+            raise
+    # A target and no password, at a terminal: ask, without echo (never via argv).
+    overrides["password"] = getpass.getpass(f"Password for {args.user or 'the vCenter user'}: ")
     return load_config(file=args.config, overrides=overrides)
 
 
