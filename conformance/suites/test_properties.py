@@ -2,8 +2,10 @@
 
 ``test_operations_conform_to_contract`` runs Schemathesis' examples, coverage and
 fuzzing phases on every operation of the update-session, download-session and
-session fragments (not login or logout); ``test_stateful_session_workflows`` walks
-the fragments' OpenAPI links from the creates. Both generate from a fixed seed,
+session fragments (not login or logout) and of the file fragments (update-session
+files, download-session files, item files); ``test_stateful_session_workflows``
+walks the OpenAPI links of the session and session-file fragments from the
+creates, the file adds and the download file prepare. Both generate from a fixed seed,
 are sized by ``max_examples`` (``--max-examples 200`` goes deeper) and run only
 when property tests are on (the ``fuzz`` marker; ``--no-property-tests``). How
 the checks are set up, and why, is in ``_properties.py``.
@@ -40,6 +42,12 @@ def schemas(settings: Config, client: VcenterClient) -> Callable[[str], OpenApiS
     return functools.cache(lambda fragment: props.load_schema(fragment, config))
 
 
+@pytest.fixture(scope="module")
+def content(settings: Config, sandbox: Sandbox) -> props.SandboxContent:
+    """The item with content the file operations use, uploaded on first use (64 bytes)."""
+    return props.SandboxContent(sandbox, settings.timeout)
+
+
 @pytest.fixture
 def http(settings: Config) -> Iterator[requests.Session]:
     """One keep-alive connection pool for the generated requests."""
@@ -63,10 +71,11 @@ def test_operations_conform_to_contract(
     settings: Config,
     schemas: Callable[[str], OpenApiSchema],
     sandbox: Sandbox,
+    content: props.SandboxContent,
     http: requests.Session,
 ) -> None:
     operation = schemas(props.fragment_of(operation_id)).find_operation_by_id(operation_id)
-    shaper = props.CaseShaper(sandbox, settings.run_id)
+    shaper = props.CaseShaper(sandbox, settings.run_id, content)
     props.run_operation(
         operation,
         shaper,
@@ -85,23 +94,27 @@ def test_stateful_session_workflows(
     settings: Config,
     schemas: Callable[[str], OpenApiSchema],
     sandbox: Sandbox,
+    content: props.SandboxContent,
     http: requests.Session,
 ) -> None:
     scenarios, steps = props.workflow_size(settings.max_examples)
     schema = schemas(fragment)
     # A create always gets a fresh item and token: the answers of a scenario must not
     # depend on earlier scenarios (Hypothesis raises Flaky when replayed choices meet
-    # other answers, e.g. an idempotent repeat of an old create).
+    # other answers, e.g. an idempotent repeat of an old create). A file root always
+    # acts on the live session (adds get plain names, a prepare an existing file).
     shaper = props.CaseShaper(
         sandbox,
         settings.run_id,
-        live_sessions=False,
+        content,
+        live_every=1,
         keep_random_every=0,
         busy_every=0,
         fresh_tokens=True,
         skip_repeats=False,
+        plain_names=True,
     )
-    # Every scenario starts with the create; workflow_machine raises WorkflowSetupError
+    # Every scenario starts with a root; workflow_machine raises WorkflowSetupError
     # (an Error, not a Fail: the suite is broken, not the target) if it cannot.
     machine = props.workflow_machine(schema, fragment, shaper, http)
     props.run_workflows(
