@@ -108,6 +108,7 @@ def test_add_same_name_replaces_the_file(api: Api, mock: MockServer) -> None:
         {"name": NAME, "source_type": "FTP"},
         {"name": NAME, "source_type": "PUSH", "size": -1},
         {"name": NAME, "source_type": "PUSH", "size": "ten"},
+        {"name": NAME, "source_type": "PUSH", "size": 2**63},  # beyond int64
         {"name": NAME, "source_type": "PUSH", "checksum_info": {"algorithm": "SHA1"}},
         {
             "name": NAME,

@@ -29,7 +29,7 @@ import pytest
 import requests
 import schemathesis
 from schemathesis.core.failures import FailureGroup, ServerError
-from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from suite_runner import PASSWORD, USER, SuiteRun, run_suite
 
 from conformance.config import Config
@@ -590,20 +590,3 @@ def test_generation_does_not_depend_on_the_suites_own_literals() -> None:
     with props.code_independent_generation():
         assert len(providers._get_local_constants()) == 0
     assert providers._get_local_constants is original
-
-
-def test_sizes_beyond_int64_are_not_judged_by_negative_data_rejection_for_now(
-    schema_of: Callable[[str], Any],
-) -> None:
-    """TEMPORARY: the bundled mock stores any size (a mock bug); drop with the workaround."""
-    shaper = _shaper()
-    schema = schema_of(props.UPDATE_FILE_FRAGMENT)
-    for size, judged in ((2**63 - 1, True), (2**63, False)):
-        add = _case(
-            schema,
-            "update_session_file_add",
-            path_parameters={"update_session_id": "x"},
-            body={"name": "a.bin", "source_type": "PUSH", "size": size},
-        )
-        shaper.shape(add)
-        assert (negative_data_rejection not in shaper.excluded_checks(add)) is judged

@@ -54,11 +54,6 @@ conforming to the fragments, such as the bundled mock, gives no false failure):
 * ``ensure_resource_availability`` does not judge a 404 on a session that an
   earlier step deleted (:meth:`_Workflow._deleted_earlier`: Schemathesis does
   not see that a DELETE of ``/{id}`` removed ``/{id}?action=...``).
-* TEMPORARY, for a bug of the bundled mock: ``negative_data_rejection`` does not
-  judge a body holding an integer outside int64 (the file add's ``size`` above
-  2**63 - 1). The fragment says ``format: int64`` and the vAPI runtime cannot
-  represent more, but the mock stores any size (reported; remove this once the
-  mock refuses it with InvalidArgument). Every other check still judges the answer.
 * Added: ``sandbox_object_found`` (:func:`sandbox_object_found`). A 404 for a
   session or item the sandbox made and nothing deleted fails: the fragments
   document 404 for an id that does not exist (and, for an item file get, a name
@@ -129,7 +124,6 @@ from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.checks import (
     ensure_resource_availability,
     ignored_auth,
-    negative_data_rejection,
     positive_data_acceptance,
 )
 from schemathesis.specs.openapi.schemas import OpenApiSchema
@@ -437,8 +431,6 @@ class _Sent:
     name_known: bool | None
     #: Whether a valid request must be accepted (positive_data_acceptance judges it).
     judge_acceptance: bool
-    #: Whether an invalid request must be refused (negative_data_rejection judges it).
-    judge_rejection: bool = True
 
 
 @dataclass
@@ -718,12 +710,7 @@ class CaseShaper:
             judge = False
         if operation_id in _FILE_ADDS and isinstance(name, str) and not _is_plain(name):
             judge = False
-        body = case.body
-        beyond_int64 = isinstance(body, dict) and any(
-            isinstance(v, int) and not isinstance(v, bool) and not -(2**63) <= v < 2**63
-            for v in body.values()
-        )
-        return _Sent(live, name_known, judge, judge_rejection=not beyond_int64)
+        return _Sent(live, name_known, judge)
 
     def _item(self, role: str) -> str:
         if role not in self._items:
@@ -774,16 +761,13 @@ class CaseShaper:
     def excluded_checks(self, case: AnyCase) -> list[CheckFunction]:
         """``ignored_auth`` re-sends each 2xx without and with a bogus token; once per operation
         is enough (Schemathesis' own runner does the same: ``auth_enforced_operations``).
-        ``positive_data_acceptance`` and ``negative_data_rejection`` where the module
-        docstring says (``_Sent``)."""
+        ``positive_data_acceptance`` where the module docstring says (``_Sent``)."""
         excluded: list[CheckFunction] = []
         if case.operation.label in self._auth_enforced:
             excluded.append(ignored_auth)
         sent = self._sent_cases.get(case.id)
         if sent is not None and not sent.judge_acceptance:
             excluded.append(positive_data_acceptance)
-        if sent is not None and not sent.judge_rejection:
-            excluded.append(negative_data_rejection)
         return excluded
 
     def additional_checks(self) -> list[CheckFunction]:

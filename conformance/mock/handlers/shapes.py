@@ -97,8 +97,10 @@ class Int(Shape):
         return f"an integer from {self.low} to {self.high}"
 
     def valid(self, value: Any, path: str) -> bool:
+        # Every vAPI integer is an int64: the runtime refuses anything larger.
         return (
             _is_int(value)
+            and -(2**63) <= value < 2**63
             and (self.low is None or value >= self.low)
             and (self.high is None or value <= self.high)
         )
