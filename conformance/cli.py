@@ -165,7 +165,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             return EXIT_CANNOT_RUN
         live.run_dir.mkdir(parents=True, exist_ok=True)
         plugin = ConformancePlugin(live, catalog(), profile=profile)
-        code = pytest.main(_pytest_args(live, args), plugins=[plugin])
+        try:
+            code = pytest.main(_pytest_args(live, args), plugins=[plugin])
+        except Exception as exc:  # pytest itself broke, e.g. formatting a Ctrl-C traceback
+            print(
+                f"vcenter-conformance: the test run stopped abnormally "
+                f"({type(exc).__name__}: {exc})",
+                file=sys.stderr,
+            )
+            code = pytest.ExitCode.INTERNAL_ERROR
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("vcenter-conformance: no test matched the selection", file=sys.stderr)
         return EXIT_USAGE
