@@ -57,6 +57,9 @@ class Config:
     property_tests: bool = True
     max_examples: int = 15
     keepalive_wait: float = 1.1
+    #: how long the expiry test may wait for a session to expire; 0 skips it (the
+    #: default expiry is five minutes)
+    expiry_wait: float = 0.0
     #: a vendor profile (packaged name or file path) whose known deviations are reported as such
     profile: str | None = None
 
@@ -188,6 +191,10 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "property_tests": (_bool, "Use true or false"),
     "max_examples": (_count, "Give a whole number of generated examples per operation, e.g. 15"),
     "keepalive_wait": (_non_negative_float, "Give seconds to wait before a keep-alive, e.g. 1.1"),
+    "expiry_wait": (
+        _non_negative_float,
+        "Give the seconds the expiry test may wait, e.g. 360 (0 skips it)",
+    ),
     "profile": (_non_empty, "Give a profile name (see conformance/profiles) or a profile file"),
 }
 

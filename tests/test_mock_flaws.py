@@ -173,6 +173,7 @@ PROBES: dict[str, tuple[Probe, Any]] = {
     "keep-alive-no-extend": (_expiry_moves, True),
     "download-keep-alive-client-progress": (_download_progress, 30),
     "sessions-never-expire": (_session_after_idle, 404),
+    "expiry-one-hour": (_session_after_idle, 404),
     "unknown-id-400": (lambda api, clock: _unknown_session_error(api, clock).status_code, 404),
     "list-ignores-filter": (_list_filtered, 1),
     "list-unknown-item-empty": (

@@ -133,7 +133,16 @@ CASES: dict[str, tuple[str, set[str]]] = {
     "item-file-unknown-400": ("item_file_get_of_an_unknown_name", {"ITEM-FILE-UNKNOWN-404"}),
     "prepare-without-endpoint": ("prepare_makes_the_file_prepared", {"DSF-PREPARE"}),
     "download-url-valid-after-cancel": ("cancel_invalidates", {"DSF-CANCEL-INVALIDATES"}),
+    "expiry-one-hour": ("expires_five_minutes", {"US-EXPIRATION-DEFAULT"}),
+    # With 3-second sessions and a run allowed to wait (SHORT_SESSIONS below).
+    "sessions-never-expire": ("expires_without_activity", {"US-EXPIRY-DELETES"}),
 }
+
+#: Cases whose rule needs time to show: the mock's sessions last 3 s, and the
+#: run may wait for them (a conforming mock passes this: see the test below).
+SHORT_SESSIONS = {"sessions-never-expire"}
+SHORT_SESSION_TIMEOUT = 3.0
+SHORT_SESSION_ENV = {"CONFORMANCE_EXPIRY_WAIT": "20"}
 
 # Flaws whose behaviour the suite accepts on purpose (with the catalog's reason).
 ACCEPTED = {
@@ -144,10 +153,23 @@ ACCEPTED = {
 }
 
 
-def _run(flaw: str, k: str, reports: Path) -> SuiteRun:
-    settings = MockSettings(user=USER, password=PASSWORD, flaws=frozenset({flaw}))
+def _run(flaw: str | None, k: str, reports: Path, *, short_sessions: bool = False) -> SuiteRun:
+    settings = MockSettings(
+        user=USER,
+        password=PASSWORD,
+        flaws=frozenset({flaw} if flaw else ()),
+        session_timeout=SHORT_SESSION_TIMEOUT if short_sessions else 300.0,
+    )
     with MockServer(settings) as server:
-        return run_suite(reports, "--no-property-tests", "-k", k, target=server.url, run_id=flaw)
+        return run_suite(
+            reports,
+            "--no-property-tests",
+            "-k",
+            k,
+            target=server.url,
+            run_id=flaw or "conforming",
+            env=SHORT_SESSION_ENV if short_sessions else None,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -155,8 +177,20 @@ def flaw_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SuiteRun]:
     reports = tmp_path_factory.mktemp("self-validation")
     jobs = {flaw: k for flaw, (k, _) in CASES.items()} | ACCEPTED
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {flaw: pool.submit(_run, flaw, k, reports) for flaw, k in jobs.items()}
+        futures = {
+            flaw: pool.submit(_run, flaw, k, reports, short_sessions=flaw in SHORT_SESSIONS)
+            for flaw, k in jobs.items()
+        }
         return {flaw: future.result() for flaw, future in futures.items()}
+
+
+@pytest.mark.slow
+def test_expiry_is_judged_and_passes_on_a_conforming_mock_with_short_sessions(
+    tmp_path: Path,
+) -> None:
+    run = _run(None, "expires_without_activity", tmp_path, short_sessions=True)
+    assert run.returncode == 0, run.explain()
+    assert run.requirement_status("US-EXPIRY-DELETES") == "pass"
 
 
 def test_every_flaw_is_a_real_mock_flaw() -> None:

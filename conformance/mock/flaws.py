@@ -46,6 +46,7 @@ FLAWS: Mapping[str, str] = MappingProxyType(
             "Download keep-alive reads client_progress instead of progress from the body."
         ),
         "sessions-never-expire": "Update and download sessions never expire.",
+        "expiry-one-hour": "Sessions expire an hour after the last activity, not five minutes.",
         # identifiers, lists and reads
         "unknown-id-400": (
             "By-id update/download session operations on an unknown id answer 400 "

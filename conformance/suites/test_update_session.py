@@ -6,6 +6,7 @@ contract.md §3 and §4 for the operations the pages name but do not detail.
 
 from __future__ import annotations
 
+import email.utils
 import time
 import uuid
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from conformance.checks import check_datetime
-from conformance.client import VcenterApi
+from conformance.client import Exchange, VcenterApi
 from conformance.sandbox import Sandbox, require
 
 from ._verify import Verifier, verify_list_filter
@@ -492,4 +493,64 @@ def test_update_session_create_with_same_client_token_returns_same_id(
         expected=first_id,
         actual=again.json,
         exchange=again,
+    )
+
+
+def _remaining_seconds(exchange: Exchange, body: Any) -> float | None:
+    """Seconds from the answer's Date header to expiration_time (None: no Date header)."""
+    date = exchange.header("Date")
+    if not date or not isinstance(body.get("expiration_time"), str):
+        return None
+    served = email.utils.parsedate_to_datetime(date)
+    return (parse_time(body["expiration_time"]) - served).total_seconds()
+
+
+@pytest.mark.requirement("US-EXPIRATION-DEFAULT")
+def test_update_session_expires_five_minutes_after_creation_by_default(
+    api: VcenterApi, update_session: str, verify: Verifier
+) -> None:
+    req = "US-EXPIRATION-DEFAULT"
+    exchange = api.update_sessions.get(update_session)
+    body = verify.success(exchange, 200, req, "get of a new update session")
+    remaining = _remaining_seconds(exchange, body)
+    if remaining is None:
+        pytest.skip("the target sends no Date header to compare expiration_time with")
+    verify.that(
+        240 <= remaining <= 360,
+        req,
+        "a new session should expire five minutes after its creation",
+        expected="expiration_time 4-6 minutes after the answer's Date",
+        actual=f"{remaining:.0f} s after it (expiration_time {body.get('expiration_time')})",
+        exchange=exchange,
+    )
+
+
+@pytest.mark.requirement("US-EXPIRY-DELETES")
+def test_update_session_expires_without_activity(
+    api: VcenterApi, update_session: str, verify: Verifier, settings: Any
+) -> None:
+    req = "US-EXPIRY-DELETES"
+    started = time.monotonic()
+    exchange = api.update_sessions.get(update_session)
+    body = verify.success(exchange, 200, req, "get of a new update session")
+    remaining = _remaining_seconds(exchange, body)
+    if remaining is None:
+        pytest.skip("the target sends no Date header to tell when the session expires")
+    if remaining + 2 > settings.expiry_wait:
+        pytest.skip(
+            f"the session expires in {remaining:.0f} s; set expiry_wait "
+            f"(CONFORMANCE_EXPIRY_WAIT) to at least {remaining + 10:.0f} to judge expiry"
+        )
+    time.sleep(max(remaining, 0) + 1.5)
+    while True:
+        after = api.update_sessions.get(update_session)
+        if after.status == 404 or time.monotonic() - started > settings.expiry_wait:
+            break
+        time.sleep(1)
+    verify.error(
+        after,
+        status=404,
+        error_type="NOT_FOUND",
+        requirement=req,
+        what=f"get {time.monotonic() - started:.0f} s after the last activity",
     )

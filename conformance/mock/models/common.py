@@ -183,7 +183,10 @@ class SessionStore(Generic[S]):
         return item.id, str(item.content_version)
 
     def _new_expiry(self) -> float:
-        return self._b.clock.now() + self._b.settings.session_timeout
+        timeout = self._b.settings.session_timeout
+        if self._b.flawed("expiry-one-hour"):
+            timeout = 3600.0
+        return self._b.clock.now() + timeout
 
     def _extend(self, session: S) -> None:
         if not self._b.flawed("keep-alive-no-extend"):
