@@ -65,6 +65,41 @@ def mock_server() -> Iterator[MockServer]:
         yield server
 
 
+def start_run_midway(mock_server: MockServer, reports: Path, run_id: str) -> subprocess.Popen[str]:
+    """Start a run and return once it has sessions of its own on the mock (2 are foreign)."""
+    command = [
+        sys.executable,
+        "-m",
+        "conformance",
+        "run",
+        "--target",
+        mock_server.url,
+        "--user",
+        USER,
+        "--password-env",
+        PASSWORD_VAR,
+        "--reports-dir",
+        str(reports),
+        "--run-id",
+        run_id,
+    ]
+    proc = subprocess.Popen(
+        command,
+        env={**os.environ, PASSWORD_VAR: PASSWORD},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(mock_server.backend.dump()["update_sessions"]) < 6:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            out, err = proc.communicate()
+            raise AssertionError(f"the run ended or stalled before it was midway:\n{out}\n{err}")
+        time.sleep(0.02)
+    return proc
+
+
 @pytest.mark.slow
 def test_runs_leave_foreign_objects_byte_identical(tmp_path: Path, mock_server: MockServer) -> None:
     foreign = Foreign(mock_server.url)
@@ -91,37 +126,9 @@ def test_runs_leave_foreign_objects_byte_identical(tmp_path: Path, mock_server: 
 def test_a_killed_run_is_swept_by_cleanup(tmp_path: Path, mock_server: MockServer) -> None:
     foreign = Foreign(mock_server.url)
     before = foreign.snapshot()
-    command = [
-        sys.executable,
-        "-m",
-        "conformance",
-        "run",
-        "--target",
-        mock_server.url,
-        "--user",
-        USER,
-        "--password-env",
-        PASSWORD_VAR,
-        "--reports-dir",
-        str(tmp_path),
-        "--run-id",
-        "killed",
-    ]
-    proc = subprocess.Popen(
-        command,
-        env={**os.environ, PASSWORD_VAR: PASSWORD},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while len(mock_server.backend.dump()["update_sessions"]) < 6:  # 2 foreign + some of its own
-            assert proc.poll() is None, "the run ended before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(timeout=10)
+    proc = start_run_midway(mock_server, tmp_path, "killed")
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=10)
     left = mock_server.backend.dump()
     assert any(lib["name"].startswith("vcc-killed-lib-") for lib in left["libraries"])
 
@@ -158,34 +165,7 @@ def test_a_killed_run_is_swept_by_cleanup(tmp_path: Path, mock_server: MockServe
 def test_ctrl_c_midway_still_cleans_up(tmp_path: Path, mock_server: MockServer) -> None:
     foreign = Foreign(mock_server.url)
     before = foreign.snapshot()
-    command = [
-        sys.executable,
-        "-m",
-        "conformance",
-        "run",
-        "--target",
-        mock_server.url,
-        "--user",
-        USER,
-        "--password-env",
-        PASSWORD_VAR,
-        "--reports-dir",
-        str(tmp_path),
-        "--run-id",
-        "interrupted",
-    ]
-    proc = subprocess.Popen(
-        command,
-        env={**os.environ, PASSWORD_VAR: PASSWORD},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while len(mock_server.backend.dump()["update_sessions"]) < 6:
-        assert proc.poll() is None, "the run ended before it could be interrupted"
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    proc = start_run_midway(mock_server, tmp_path, "interrupted")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 3, (proc.returncode, out[-2000:], err[-2000:])
