@@ -118,3 +118,26 @@ def test_coverage_tells_a_file_get_from_the_file_list_on_the_same_path() -> None
         matcher.match("DELETE", f"{item}/update-session/u1/file/dir%2Fx.bin")
         == "update_session_file_remove"
     )
+
+
+def test_failure_details_show_the_requirement_the_exchange_and_the_steps() -> None:
+    from conformance.reporting._html import failure_details
+
+    failure = {
+        "requirement": "US-DELETE-ACTIVE-400",
+        "title": "Unexpected status code",
+        "message": "delete of an ACTIVE update session: expected HTTP 400, got 204",
+        "expected": "400",
+        "actual": 204,
+        "exchange": None,
+        "curl": "curl -X DELETE https://vc.example/api/x",
+    }
+    steps = ["1. POST https://vc.example/api/x -> 201", "2. DELETE https://vc.example/api/x -> 204"]
+    html = failure_details([failure], catalog(), steps=steps)
+    assert "NotAllowedInCurrentState" in html  # the requirement's quoted text
+    assert "expected</b>: 400" in html and "actual</b>: 204" in html
+    assert "curl -X DELETE" in html
+    assert (
+        "the 2 request(s) this test made" in html
+        and "POST https://vc.example/api/x -&gt; 201" in html
+    )

@@ -166,9 +166,13 @@ def _compress(nodeids: list[str]) -> list[str]:
 
 
 def failure_details(
-    failures: list[dict[str, Any]], catalog: Catalog, seed: str | None = None
+    failures: list[dict[str, Any]],
+    catalog: Catalog,
+    seed: str | None = None,
+    steps: list[str] | None = None,
 ) -> str:
-    """Requirement text, expected vs actual, the exchange and a curl line, per failure."""
+    """Requirement text, expected vs actual, the exchange and a curl line, per failure;
+    then every request the test made, in order (how the failing one was reached)."""
     parts = ['<div class="vcc-failure">']
     if seed is not None:
         parts.append(f"<div><b>property-test seed</b>: {escape(seed)}</div>")
@@ -187,6 +191,11 @@ def failure_details(
             parts.append(f"<pre>{escape(_transcript(exchange))}</pre>")
         if failure.get("curl"):
             parts.append(f"<div><b>reproduce</b>:</div><pre>{escape(failure['curl'])}</pre>")
+    if steps:
+        parts.append(
+            f"<details><summary>the {len(steps)} request(s) this test made, in order</summary>"
+            f"<pre>{escape(chr(10).join(steps))}</pre></details>"
+        )
     parts.append("</div>")
     return "".join(parts)
 

@@ -104,11 +104,23 @@ class ConformancePlugin:
             extras = list(getattr(report, "extras", []))
             extras.append(
                 pytest_html.extras.html(
-                    failure_details(outcome.failures, self.catalog, seed=outcome.seed)
+                    failure_details(
+                        outcome.failures,
+                        self.catalog,
+                        seed=outcome.seed,
+                        steps=[
+                            f"{n}. {e.method} {e.url} -> {e.status}"
+                            for n, e in enumerate(self._exchanges_of(item), 1)
+                        ],
+                    )
                 )
             )
             report.extras = extras
         return report
+
+    @staticmethod
+    def _exchanges_of(item: pytest.Item) -> list[Exchange]:
+        return item.stash.get(EXCHANGES_KEY, [])
 
     def _classify(
         self, outcome: CaseOutcome, call: pytest.CallInfo[None], report: pytest.TestReport
