@@ -10,10 +10,11 @@ from ._checks import (
     check_json_content_type,
     check_response_datetimes,
     check_response_schema,
+    check_standard_error,
     check_status,
     check_that,
 )
-from ._contract import Contract, contract, error_definition_name
+from ._contract import Contract, contract, error_definition_name, standard_error_types
 from ._failures import (
     ConformanceFailure,
     ConformanceFailures,
@@ -46,8 +47,10 @@ __all__ = [
     "check_json_content_type",
     "check_response_datetimes",
     "check_response_schema",
+    "check_standard_error",
     "check_status",
     "check_that",
     "contract",
     "error_definition_name",
+    "standard_error_types",
 ]

@@ -14,7 +14,13 @@ from typing import Any
 
 from conformance.client import Exchange
 
-from ._contract import contract, error_definition_name, is_datetime_error, validation_errors
+from ._contract import (
+    contract,
+    error_definition_name,
+    is_datetime_error,
+    standard_error_types,
+    validation_errors,
+)
 from ._failures import (
     ErrorBodyMismatch,
     ResponseSchemaMismatch,
@@ -129,6 +135,21 @@ def check_error_type(
             actual=actual,
             exchange=exchange,
         )
+
+
+def check_standard_error(exchange: Exchange, requirement: str, what: str) -> None:
+    """An error the docs do not type: any standard vAPI error whose standard status
+    (``standard_error_types``) is the response's status conforms."""
+    allowed = standard_error_types(exchange.status)
+    if not allowed:
+        raise UnexpectedStatus(
+            requirement,
+            f"{what}: HTTP {exchange.status} is the standard status of no vAPI error",
+            expected="a status of a vAPI standard error",
+            actual=exchange.status,
+            exchange=exchange,
+        )
+    check_error_type(exchange, allowed, requirement, what)
 
 
 def check_response_schema(

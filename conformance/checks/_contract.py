@@ -108,6 +108,17 @@ def contract() -> Contract:
     return Contract(schemas_dir())
 
 
+def standard_error_types(status: int) -> frozenset[str]:
+    """The vAPI standard error types whose standard HTTP status is ``status``.
+
+    From ``x-http-status`` of ``ErrorType`` in the error schema (the runtime's
+    map, widened by the published spec): where the docs name no error type for
+    an answer, any of these conforms.
+    """
+    table: dict[str, list[int]] = contract().error_schema["$defs"]["ErrorType"]["x-http-status"]
+    return frozenset(name for name, statuses in table.items() if status in statuses)
+
+
 def error_definition_name(error_type: str) -> str:
     """``NOT_ALLOWED_IN_CURRENT_STATE`` → ``NotAllowedInCurrentState`` (the $defs name)."""
     return "".join(part.capitalize() for part in error_type.split("_"))
