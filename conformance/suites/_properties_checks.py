@@ -1,0 +1,110 @@
+"""The property tests' own checks, beside Schemathesis' (``_properties_policy.JUDGED`` says why).
+
+* :func:`documented_or_standard_response` runs Schemathesis'
+  ``response_schema_conformance`` and lets an error answer pass that the fragment does
+  not type when it is a standard vAPI error whose standard status is the answer's.
+* :func:`sandbox_object_found` fails a 404 for a session or item the sandbox made and
+  nothing deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemathesis import CheckFunction, Response
+
+from conformance.checks import ConformanceFailure, check_error_body, check_standard_error
+from conformance.client import Exchange
+
+from ._properties_shaping import MAY_BE_MISSING, UNKNOWN_NAME_IS_404, CaseShaper
+from ._schemathesis_compat import (
+    AnyCase,
+    Failure,
+    FailureGroup,
+    operation_id_of,
+    response_schema_conformance,
+)
+
+#: The requirement a standard error is judged under when the suite asks (never reported:
+#: a mismatch there only means "not a standard error", and the schema failure stands).
+_STANDARD_ERROR_PROBE = "PROP-CONTRACT"
+
+
+def documented_or_standard_response(ctx: Any, response: Response, case: AnyCase) -> bool | None:
+    """``response_schema_conformance``, but a standard vAPI error the fragment does not list
+    passes when its standard status is the response's (e.g. 400 INVALID_REQUEST)."""
+    try:
+        return response_schema_conformance(ctx, response, case)
+    except (Failure, FailureGroup):
+        if is_standard_error(response, case):
+            return None
+        raise
+
+
+def is_standard_error(response: Response, case: AnyCase) -> bool:
+    """Whether ``response`` is a vAPI standard error whose standard status is its status."""
+    if response.status_code < 400:
+        return False
+    exchange = _exchange(response, case)
+    try:
+        check_error_body(exchange)
+        check_standard_error(exchange, _STANDARD_ERROR_PROBE, case.operation.label)
+    except ConformanceFailure:
+        return False
+    return isinstance(exchange.json, dict) and isinstance(exchange.json.get("error_type"), str)
+
+
+def _exchange(response: Response, case: AnyCase) -> Exchange:
+    request = response.request
+    return Exchange(
+        method=case.method.upper(),
+        url=str(getattr(request, "url", case.formatted_path)),
+        request_headers={},
+        request_body=None,
+        status=response.status_code,
+        response_headers={name: ", ".join(values) for name, values in response.headers.items()},
+        response_text=response.content.decode("utf-8", errors="replace"),
+        elapsed_ms=response.elapsed * 1000,
+    )
+
+
+class SandboxObjectNotFound(Failure):
+    """404 for a session or item the sandbox made and nothing deleted."""
+
+    code = "ST901"
+    kind_title = "Sandbox object not found"
+
+
+def sandbox_object_found(shaper: CaseShaper) -> CheckFunction:
+    """The check ``sandbox_object_found`` over ``shaper``'s knowledge of what exists."""
+
+    def sandbox_object_found(ctx: Any, response: Response, case: AnyCase) -> bool | None:
+        if response.status_code != 404 or case.method.upper() != case.operation.method.upper():
+            return None
+        sent = shaper.sent(case)
+        if sent is None or not sent.live or operation_id_of(case.operation) in MAY_BE_MISSING:
+            return None
+        also_names = operation_id_of(case.operation) in UNKNOWN_NAME_IS_404
+        if also_names and not sent.name_known:
+            return None  # 404 also documents a name the item does not hold
+        raise SandboxObjectNotFound(
+            operation=case.operation.label,
+            message=(
+                f"Got 404 for {', '.join(sent.live)}, which the sandbox made and nothing "
+                "deleted"
+                + (", and which holds the file named" if also_names else "")
+                + ". The fragment documents 404 only for "
+                + (
+                    "an id or a file name that does not exist."
+                    if also_names
+                    else "an id that does not exist."
+                )
+            ),
+        )
+
+    return sandbox_object_found
+
+
+def additional_checks(shaper: CaseShaper) -> list[CheckFunction]:
+    """The checks the suite adds to Schemathesis' enabled ones."""
+    return [documented_or_standard_response, sandbox_object_found(shaper)]
