@@ -279,8 +279,15 @@ def cmd_mock(args: argparse.Namespace) -> int:
         raise UsageError("the mock needs a password: --password-env VAR (or CONFORMANCE_PASSWORD)")
     try:
         faults = parse_fault_spec(",".join(args.fault_spec)) if args.fault_spec else None
+        variants = frozenset(
+            name.strip() for spec in args.variant or () for name in spec.split(",") if name.strip()
+        )
         mock_settings = MockSettings(
-            user=args.user, password=password, flaws=frozenset(args.flaw or ()), faults=faults
+            user=args.user,
+            password=password,
+            flaws=frozenset(args.flaw or ()),
+            variants=variants,
+            faults=faults,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -387,6 +394,13 @@ def build_parser() -> argparse.ArgumentParser:
     mock_secret.add_argument("--password-env", metavar="VAR")
     mock_secret.add_argument("--password")
     mock.add_argument("--flaw", action="append", help="break one rule (test-only; repeatable)")
+    mock.add_argument(
+        "--variant",
+        action="append",
+        metavar="NAME[,NAME]",
+        help="make a legitimate choice other than the default where the docs leave room "
+        "(repeatable; see conformance/mock/variants.py)",
+    )
     mock.add_argument(
         "--fault-spec",
         action="append",

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator
@@ -36,6 +37,36 @@ class CatalogError(ValueError):
 
 
 @dataclass(frozen=True)
+class AcceptedError:
+    """One error answer a requirement's check accepts (``accepts_errors`` in the catalog).
+
+    ``error_types`` None means "standard": any vAPI standard error whose standard
+    HTTP status (``x-http-status`` in ``schemas/vapi-errors.schema.json``) is the
+    answer's status, for answers whose type the docs do not name.
+    """
+
+    when: str
+    statuses: tuple[int, ...]
+    error_types: tuple[str, ...] | None
+
+    def admits(
+        self,
+        status: int,
+        error_type: str | None,
+        standard_types: Callable[[int], Collection[str]],
+    ) -> bool:
+        """Whether an answer of ``status`` with ``error_type`` is one this entry accepts.
+
+        ``standard_types`` maps a status to the standard error types of that status
+        (``conformance.checks.standard_error_types``); the catalog does not read schemas.
+        """
+        if status not in self.statuses:
+            return False
+        allowed = self.error_types if self.error_types is not None else standard_types(status)
+        return error_type in allowed
+
+
+@dataclass(frozen=True)
 class Requirement:
     id: str
     level: str
@@ -44,6 +75,9 @@ class Requirement:
     source: str
     tests: tuple[str, ...]
     accepts: str | None = None
+    #: the sentence that makes the requirement MUST or SHOULD, and why
+    basis: str = ""
+    accepted_errors: tuple[AcceptedError, ...] = ()
 
     @property
     def seed_pages(self) -> tuple[str, ...]:
@@ -103,9 +137,22 @@ def load_catalog(path: Path | None = None) -> Catalog:
                 source=entry["source"],
                 tests=tuple(entry["tests"]),
                 accepts=" ".join(entry["accepts"].split()) if "accepts" in entry else None,
+                basis=" ".join(entry["basis"].split()),
+                accepted_errors=tuple(
+                    _accepted_error(each) for each in entry.get("accepts_errors", [])
+                ),
             )
             for entry in data
         )
+    )
+
+
+def _accepted_error(entry: dict[str, Any]) -> AcceptedError:
+    types = entry["error_types"]
+    return AcceptedError(
+        when=entry["when"],
+        statuses=tuple(entry["status"]),
+        error_types=None if types == "standard" else tuple(types),
     )
 
 
@@ -115,4 +162,12 @@ def catalog() -> Catalog:
     return load_catalog()
 
 
-__all__ = ["SEED_PAGES", "Catalog", "CatalogError", "Requirement", "catalog", "load_catalog"]
+__all__ = [
+    "SEED_PAGES",
+    "AcceptedError",
+    "Catalog",
+    "CatalogError",
+    "Requirement",
+    "catalog",
+    "load_catalog",
+]

@@ -85,6 +85,7 @@ ROUTES = [
     resource("/mock-api/reset", post=admin.reset),
     resource("/mock-api/clock/advance", post=admin.advance_clock),
     resource("/mock-api/flaws", get=admin.get_flaws, put=admin.put_flaws),
+    resource("/mock-api/variants", get=admin.get_variants, put=admin.put_variants),
     resource("/mock-api/faults", get=admin.get_faults, put=admin.put_faults),
     resource("/mock-api/state", get=admin.state),
 ]
