@@ -34,6 +34,7 @@ from suite_runner import PASSWORD, USER, SuiteRun, run_suite
 
 from conformance.config import Config
 from conformance.mock import FLAWS, Faults, MockServer, MockSettings
+from conformance.mock import VARIANTS as VARIANT_NAMES
 from conformance.suites import _properties as props
 from conformance.suites import _schemathesis_compat as compat
 
@@ -76,8 +77,6 @@ CASES: dict[str, tuple[str, set[str]]] = {
         f"{CONTRACT} and update_session_file_list or {STATEFUL} and download-session-file",
         {"PROP-CONTRACT", "PROP-STATEFUL"},
     ),
-    # negative_data_rejection: the add body's name is not empty (the narrowed AddSpec)
-    "empty-file-name-accepted": (f"{CONTRACT} and update_session_file_add", {"PROP-CONTRACT"}),
     # use_after_free: add -> remove -> get finds the removed file
     "remove-keeps-file": (f"{STATEFUL} and update-session-file", {"PROP-STATEFUL"}),
 }
@@ -101,6 +100,29 @@ FAULT_RUNS: dict[str, tuple[Faults, str]] = {
 }
 #: The runs that prove the property tests pass, not how deep they go: few examples.
 QUICK = ("--max-examples", "5")
+#: Legitimate choices of a correct server (the mock's variants) the property tests must pass,
+#: each on its own; then all of them at once (but the other answer to unknown fields).
+VARIANTS = (
+    "unknown-fields-refused",
+    "unknown-fields-unexpected-input",
+    "malformed-json-invalid-request",
+    "client-token-any-format",
+    "progress-unbounded",
+    "resource-busy-400",
+    "content-type-charset",
+    "datetime-offset",
+    "extra-response-fields",
+    "opaque-ids",
+)
+#: Variants about what the property tests never do (transfer bytes, wait for expiry).
+UNRELATED_VARIANTS = frozenset(
+    {"checksum-mismatch-at-upload", "checksum-mismatch-at-complete", "session-timeout-10min"}
+)
+COMBINED = frozenset(VARIANT_NAMES) - UNRELATED_VARIANTS - {"unknown-fields-unexpected-input"}
+VARIANT_RUNS: dict[str, frozenset[str]] = {
+    **{f"variant-{name}": frozenset({name}) for name in VARIANTS},
+    "variants-combined": COMBINED,
+}
 
 
 @dataclass(frozen=True)
@@ -108,11 +130,14 @@ class _Job:
     k: str
     flaws: frozenset[str] = frozenset()
     faults: Faults | None = None
+    variants: frozenset[str] = frozenset()
     args: tuple[str, ...] = ()
 
 
 def _run(job: _Job, reports: Path, run_id: str) -> PropertyRun:
-    settings = MockSettings(user=USER, password=PASSWORD, flaws=job.flaws, faults=job.faults)
+    settings = MockSettings(
+        user=USER, password=PASSWORD, flaws=job.flaws, faults=job.faults, variants=job.variants
+    )
     with MockServer(settings) as server:
         tokens: list[str] = []
         login = server.backend.api_sessions.login
@@ -129,11 +154,16 @@ def _run(job: _Job, reports: Path, run_id: str) -> PropertyRun:
 
 @pytest.fixture(scope="module")
 def property_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PropertyRun]:
-    """``"conforming"``, each flaw of CASES and each run of FAULT_RUNS -> its run, in parallel."""
+    """``"conforming"``, each flaw of CASES and each run of FAULT_RUNS and VARIANT_RUNS -> its
+    run, three at a time."""
     reports = tmp_path_factory.mktemp("property-suite")
     jobs: dict[str, _Job] = {"conforming": _Job(SELECT_ALL)}
     jobs |= {flaw: _Job(k, flaws=frozenset({flaw})) for flaw, (k, _) in CASES.items()}
     jobs |= {name: _Job(k, faults=faults, args=QUICK) for name, (faults, k) in FAULT_RUNS.items()}
+    jobs |= {
+        name: _Job(SELECT_ALL, variants=variants, args=QUICK)
+        for name, variants in VARIANT_RUNS.items()
+    }
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = {name: pool.submit(_run, job, reports, name) for name, job in jobs.items()}
         return {name: future.result() for name, future in futures.items()}
@@ -202,6 +232,25 @@ def test_property_runs_never_print_the_session_token(
     assert conforming.tokens
     printed = _everything_printed_or_written(conforming.run)
     assert not any(token in printed for token in conforming.tokens)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("run_name", list(VARIANT_RUNS))
+def test_property_tests_pass_against_a_server_that_chooses_differently(
+    run_name: str, property_runs: dict[str, PropertyRun]
+) -> None:
+    run = property_runs[run_name].run
+    assert run.returncode == 0, run.explain()
+    statuses = run.statuses()
+    assert statuses["PROP-CONTRACT"] == statuses["PROP-STATEFUL"] == "pass", run.explain()
+    tests = [t for t in run.results["tests"] if "test_properties.py" in t["nodeid"]]
+    assert len(tests) == len(props.contract_operation_ids()) + len(props.WORKFLOW_FRAGMENTS)
+    assert all(t["status"] == "pass" for t in tests), run.explain()
+
+
+def test_variant_runs_name_real_mock_variants() -> None:
+    assert set(VARIANTS) | UNRELATED_VARIANTS <= set(VARIANT_NAMES)
+    assert set(VARIANTS) - {"unknown-fields-unexpected-input"} <= COMBINED
 
 
 @pytest.mark.slow
@@ -281,6 +330,7 @@ def test_checks_differ_from_schemathesis_defaults_only_where_the_contract_needs_
     assert set(props.JUDGED) - known == {
         "documented_or_standard_response",
         "sandbox_object_found",
+        "deleted_session_gone",
     }
     assert not set(props.JUDGED) & set(props.NOT_JUDGED)
     for name in known & set(props.JUDGED):
@@ -678,7 +728,6 @@ def test_only_documented_refusals_are_judged_as_must_refuse(
             {"body": {"library_item_id": "i", "warning_behavior": [unknown_warning]}},
             judged.MUST_REFUSE,
         ),
-        (files, "update_session_file_add", {"body": {"name": "", "source_type": "PUSH"}}, None),
         # an unknown property, a client_token that is no UUID: the target may do either
         (
             updates,
@@ -705,11 +754,16 @@ def test_only_documented_refusals_are_judged_as_must_refuse(
             {"path_parameters": sid, "body": {"name": "a", "source_type": "PUSH", "size": -1}},
             judged.NOT_SENT,
         ),
+        # an empty file name: a SHOULD (USF-ADD-EMPTY-NAME-400), not sent here
+        (
+            files,
+            "update_session_file_add",
+            {"path_parameters": sid, "body": {"name": "", "source_type": "PUSH"}},
+            judged.NOT_SENT,
+        ),
     ]
     for schema, operation_id, parts, expected in cases:
         case = _case(schema, operation_id, media_type="application/json", **parts)
-        if expected is None:  # the empty file name: "It cannot be an empty string"
-            expected = judged.MUST_REFUSE
         assert props.judge_input(case) is expected, (operation_id, parts)
     # The checks follow: acceptance only for MUST_ACCEPT, refusal only for MUST_REFUSE.
     shaper = _shaper()
@@ -839,3 +893,36 @@ def test_unavailable_answers_are_retried_then_noted() -> None:
         http = props.TargetHttp(verify=True, retries=2, delay=0)
         assert http.get(f"{server.url}/api/session").status_code == 503
         assert len(http.unavailable) == 1 and "503 3 times" in http.unavailable[0]
+
+
+def test_a_deleted_session_that_still_answers_fails(schema_of: Callable[[str], Any]) -> None:
+    shaper = _shaper(skip_repeats=False)  # as in the stateful test: a repeat is a new step
+    check = props.deleted_session_gone(shaper)
+    schema = schema_of(props.UPDATE_FRAGMENT)
+    sid = {"update_session_id": "us-9"}
+    delete = _case(schema, "update_session_delete", path_parameters=dict(sid))
+    shaper.shape(delete, linked=True)
+    assert check(NO_CONTEXT, _response(204, None), delete) is None  # the delete itself
+    shaper.record(delete, _response(204, None))
+    for operation_id, status, body, fails in (
+        ("update_session_delete", 204, None, True),
+        ("update_session_complete", 204, None, True),
+        ("update_session_cancel", 400, _vapi_error("NOT_ALLOWED_IN_CURRENT_STATE"), True),
+        ("update_session_complete", 404, _vapi_error("NOT_FOUND"), False),
+        ("update_session_fail", 400, _vapi_error("INVALID_ARGUMENT"), False),
+    ):
+        later = _case(schema, operation_id, path_parameters=dict(sid))
+        shaper.shape(later, linked=True)
+        if fails:
+            with pytest.raises(props.DeletedSessionFound, match="an earlier delete removed"):
+                check(NO_CONTEXT, _response(status, body), later)
+        else:
+            assert check(NO_CONTEXT, _response(status, body), later) is None
+    # A delete that was refused (the session was ACTIVE) removed nothing.
+    other = {"update_session_id": "us-10"}
+    refused = _case(schema, "update_session_delete", path_parameters=dict(other))
+    shaper.shape(refused, linked=True)
+    shaper.record(refused, _response(400, _vapi_error("NOT_ALLOWED_IN_CURRENT_STATE")))
+    get = _case(schema, "update_session_get", path_parameters=dict(other))
+    shaper.shape(get, linked=True)
+    assert check(NO_CONTEXT, _response(200, {}), get) is None

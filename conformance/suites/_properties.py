@@ -40,8 +40,10 @@ from schemathesis import CheckFunction, Response
 from conformance.client import ClientError
 
 from ._properties_checks import (
+    DeletedSessionFound,
     SandboxObjectNotFound,
     additional_checks,
+    deleted_session_gone,
     documented_or_standard_response,
     is_standard_error,
     sandbox_object_found,
@@ -108,6 +110,7 @@ __all__ = [
     "UPDATE_FRAGMENT",
     "WORKFLOW_FRAGMENTS",
     "CaseShaper",
+    "DeletedSessionFound",
     "InputJudgement",
     "Judged",
     "PropertyCheckFailed",
@@ -119,6 +122,7 @@ __all__ = [
     "check_failure",
     "code_independent_generation",
     "contract_operation_ids",
+    "deleted_session_gone",
     "documented_or_standard_response",
     "fragment_of",
     "fresh_token",
@@ -422,7 +426,7 @@ class _Workflow(RecordingStateMachine):
 
 def _suite_checks(shaper: CaseShaper) -> list[CheckFunction]:
     """``additional_checks`` (a name ``validate_response``'s parameter hides)."""
-    return additional_checks(shaper)
+    return additional_checks(shaper, stateful=True)
 
 
 class WorkflowSetupError(RuntimeError):

@@ -5,6 +5,8 @@
   not type when it is a standard vAPI error whose standard status is the answer's.
 * :func:`sandbox_object_found` fails a 404 for a session or item the sandbox made and
   nothing deleted.
+* :func:`deleted_session_gone` (stateful test) fails a session that a delete removed
+  and that still answers as if it existed.
 """
 
 from __future__ import annotations
@@ -105,6 +107,51 @@ def sandbox_object_found(shaper: CaseShaper) -> CheckFunction:
     return sandbox_object_found
 
 
-def additional_checks(shaper: CaseShaper) -> list[CheckFunction]:
+class DeletedSessionFound(Failure):
+    """A session a delete removed still answers as if it existed."""
+
+    code = "ST902"
+    kind_title = "Deleted session still exists"
+
+
+def deleted_session_gone(shaper: CaseShaper) -> CheckFunction:
+    """The check ``deleted_session_gone``: after a delete of a session answered 2xx, the
+    session's operations (another delete too) answer 404, not 2xx and not a state error.
+
+    Schemathesis' ``use_after_free`` judges only reads of the deleted path (GET, PATCH),
+    not the ``?action=`` POSTs or a second DELETE, which is most of what a sequence
+    sends after a delete. A 400 of another type (e.g. INVALID_ARGUMENT for the body) is
+    not judged: which fault a server reports first is not documented.
+    """
+
+    def deleted_session_gone(ctx: Any, response: Response, case: AnyCase) -> bool | None:
+        sent = shaper.sent(case)
+        if sent is None or not sent.deleted:
+            return None
+        error_type = None
+        if response.status_code == 400:
+            body = _exchange(response, case).json
+            error_type = body.get("error_type") if isinstance(body, dict) else None
+        if 200 <= response.status_code < 300 or error_type == "NOT_ALLOWED_IN_CURRENT_STATE":
+            raise DeletedSessionFound(
+                operation=case.operation.label,
+                message=(
+                    f"Got {response.status_code}"
+                    + (f" {error_type}" if error_type else "")
+                    + f" for {', '.join(sent.deleted)}, which an earlier delete removed "
+                    '(answered 2xx). "This removes the session and all information '
+                    'associated with it"; the operations document 404 "if the update session '
+                    'does not exist".'
+                ),
+            )
+        return None
+
+    return deleted_session_gone
+
+
+def additional_checks(shaper: CaseShaper, *, stateful: bool = False) -> list[CheckFunction]:
     """The checks the suite adds to Schemathesis' enabled ones."""
-    return [documented_or_standard_response, sandbox_object_found(shaper)]
+    checks = [documented_or_standard_response, sandbox_object_found(shaper)]
+    if stateful:
+        checks.append(deleted_session_gone(shaper))
+    return checks

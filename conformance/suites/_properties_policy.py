@@ -16,8 +16,8 @@ request by ``_properties_shaping.judge_input``):
   false``). ``positive_data_acceptance`` judges it, allowing the statuses the state
   of the session decides (:data:`STATE_DECIDES`).
 * **must refuse**: a request the sources say is refused: a value of the wrong JSON
-  type, a missing required field, a value outside a documented enum, or an empty
-  file name ("It cannot be an empty string"). ``negative_data_rejection`` judges it.
+  type, a missing required field, a value outside a documented enum.
+  ``negative_data_rejection`` judges it.
 * **open**: a request whose only fault is one the sources do not make a refusal: an
   unknown property (real vCenters answer 400 INVALID_ARGUMENT
   ``com.vmware.vapi.rest.unsupportedProperty``; vAPI also has UNEXPECTED_INPUT;
@@ -25,9 +25,10 @@ request by ``_properties_shaping.judge_input``):
   it "should be" one). Sent, and judged by every check but those two: accepted or
   refused, the answer must be documented.
 * **not sent**: a body value outside an undocumented range or format (keep-alive
-  progress 101, a negative file size). No sentence says the target refuses it; a
-  target that accepts it stores it and then, rightly, answers gets and lists with a
-  value outside the fragment's response schema.
+  progress 101, a negative file size), or an empty file name (USF-ADD-EMPTY-NAME-400
+  judges that, as a SHOULD: no source says that add refuses it). No sentence makes
+  the target refuse it; a target that accepts it stores it and then, rightly,
+  answers gets and lists with a value outside the fragment's response schema.
 
 Every create carries a fresh ``client_token`` (or none): a repeated token returns
 the earlier id by idempotency (contract.md §10 item 14), which is no acceptance of
@@ -81,9 +82,10 @@ ROOT_OPERATIONS: dict[str, tuple[str, ...]] = {
 }
 WORKFLOW_FRAGMENTS = tuple(ROOT_OPERATIONS)
 
-#: The suite's own check (``sandbox_object_found``) and the wrapper of
-#: ``response_schema_conformance``, by the names Schemathesis reports.
+#: The suite's own checks and the wrapper of ``response_schema_conformance``, by the
+#: names Schemathesis reports.
 SANDBOX_OBJECT_FOUND = "sandbox_object_found"
+DELETED_SESSION_GONE = "deleted_session_gone"
 DOCUMENTED_OR_STANDARD_RESPONSE = "documented_or_standard_response"
 
 
@@ -129,11 +131,10 @@ JUDGED: dict[str, Judged] = {
     ),
     "negative_data_rejection": Judged(
         '"Vapi Std Errors InvalidArgument if the update session specification is not '
-        'valid"; "This property must be provided for the create operation"; File.Info '
-        'name "cannot be an empty string".',
+        'valid"; "This property must be provided for the create operation".',
         "seeds/003_85c7770abf0c5f5e.txt; contract.md §5, §6.3",
-        "Only for a wrong JSON type, a missing required field, a value outside a documented "
-        "enum or an empty file name; not for unknown properties, undocumented formats or ranges.",
+        "Only for a wrong JSON type, a missing required field or a value outside a documented "
+        "enum; not for unknown properties, undocumented formats, lengths or ranges.",
     ),
     "positive_data_acceptance": Judged(
         'Each operation\'s success response ("204 Success!", "201" for create and file '
@@ -157,6 +158,16 @@ JUDGED: dict[str, Judged] = {
         '"404 if the update session does not exist": a session a create returned exists.',
         "seeds/000_c032353c98a108a2.txt; contract.md §10 item 3",
         "Not judged on a session an earlier step deleted.",
+        stateful_only=True,
+    ),
+    DELETED_SESSION_GONE: Judged(
+        '"Deletes an update session. This removes the session and all information '
+        'associated with it."; each operation on a session documents "404 if the update '
+        'session does not exist".',
+        "seeds/000_c032353c98a108a2.txt; contract.md §10 items 6, 7",
+        "After a delete answered 2xx, a 2xx or a 400 NOT_ALLOWED_IN_CURRENT_STATE for the "
+        "session fails; a 400 of another type is not judged (which fault comes first is "
+        "not documented).",
         stateful_only=True,
     ),
     SANDBOX_OBJECT_FOUND: Judged(
@@ -201,13 +212,13 @@ class InputJudgement(Enum):
 
 
 #: Constraints of request schemas that no sentence makes a refusal: a value breaking
-#: only these is open (a parameter) or not sent (a body value). ``minLength`` is not
-#: here: its one use in request bodies is File.AddSpec.name, "It cannot be an empty
-#: string" (``_PROPERTY_NARROWING``); a test asserts it stays the only one.
+#: only these is open (a parameter) or not sent (a body value). Valid requests keep
+#: them (a target may refuse what breaks them).
 UNDOCUMENTED_CONSTRAINTS = frozenset(
     {
         "format",
         "pattern",
+        "minLength",
         "maxLength",
         "minimum",
         "maximum",
@@ -276,7 +287,8 @@ PROPERTY_NARROWING: dict[str, dict[str, Any]] = {
     "UpdateSessionFileAddSpec": {
         # PULL would make the target fetch generated URLs; NONE brings no content.
         "source_type": {"type": "string", "enum": ["PUSH"]},
-        # "It cannot be an empty string" (File.Info name, published spec; USF-ADD-EMPTY-NAME-400).
+        # "It cannot be an empty string" (File.Info name, published spec): no valid add has
+        # one; an add with one is not sent (USF-ADD-EMPTY-NAME-400 judges it, as a SHOULD).
         "name": {"type": "string", "minLength": 1},
     },
 }

@@ -131,8 +131,7 @@ def generation_document(fragment: str) -> dict[str, Any]:
     The file add body (File.AddSpec) is narrowed further (``PROPERTY_NARROWING``):
     source_type is PUSH only, without source_endpoint (read for PULL only), since a
     PULL would make the target fetch generated URLs and NONE brings no content; the
-    name is not empty, as the published spec says ("It cannot be an empty string"),
-    so an empty name is a negative case the target must refuse.
+    name is not empty, as the published spec says ("It cannot be an empty string").
 
     Every request body is then closed (:func:`_closed`): its $refs inlined and each
     object ``additionalProperties: false``, so that a valid request carries no property
@@ -370,6 +369,8 @@ class _Sent:
     judgement: InputJudgement
     #: Whether a valid request must be accepted (positive_data_acceptance judges it).
     judge_acceptance: bool
+    #: Path ids of sessions a delete had removed (answered 2xx) before it was sent.
+    deleted: tuple[str, ...] = ()
 
 
 @dataclass
@@ -661,7 +662,12 @@ class CaseShaper:
             judge = False
         if operation_id in _FILE_ADDS and isinstance(name, str) and not _is_plain(name):
             judge = False
-        return _Sent(live, name_known, judge_input(case), judge)
+        deleted = tuple(
+            value
+            for name, value in case.path_parameters.items()
+            if name in _SESSION_DELETES.values() and value in self._gone
+        )
+        return _Sent(live, name_known, judge_input(case), judge, deleted)
 
     def _item(self, role: str) -> str:
         if role not in self._items:
