@@ -1,16 +1,21 @@
 """The Schemathesis property tests (``conformance/suites/test_properties.py``) judge correctly.
 
 The fast tests check how the property tests are set up: which operations they
-cover, which Schemathesis checks they change and how, the narrowed request
-bodies, the state machines' entry points, the failure message, and how file
-requests are steered to live sandbox objects and judged (against a fake sandbox).
+cover, which Schemathesis checks are on (each with its sentence) and how they are
+narrowed, the generation schemas (narrowed, closed to unknown properties), what a
+target may do with each kind of input, fresh client tokens, forward-compatible
+answers, the state machines' entry points, the failure message, the retries of
+502/503/504, and how file requests are steered to live sandbox objects and judged
+(against a fake sandbox).
 
 The slow tests run the suite as a user would (``python -m conformance run`` in a
 subprocess) against the bundled mock: the property tests pass against the
-conforming mock, and fail (exit 1, PROP-CONTRACT or PROP-STATEFUL ``fail`` in
-results.json) against a mock with one rule broken. Each run selects only the
-property tests that judge its flaw, so that it stays quick; the runs go in
-parallel, each against its own mock. No run may print the API session token.
+conforming mock and against each legitimate variant (and a combination), fail
+(exit 1, PROP-CONTRACT or PROP-STATEFUL ``fail`` in results.json) against a mock
+with one rule broken, and end as Error, never Fail, when the mock answers 503.
+Each flaw run selects only the property tests that judge its flaw; variant and
+fault runs use ``--max-examples 5``; the runs go three at a time, each against its
+own mock. No run may print the API session token.
 """
 
 from __future__ import annotations
@@ -113,6 +118,7 @@ VARIANTS = (
     "datetime-offset",
     "extra-response-fields",
     "opaque-ids",
+    "malformed-id-400",
 )
 #: Variants about what the property tests never do (transfer bytes, wait for expiry).
 UNRELATED_VARIANTS = frozenset(
@@ -331,6 +337,7 @@ def test_checks_differ_from_schemathesis_defaults_only_where_the_contract_needs_
         "documented_or_standard_response",
         "sandbox_object_found",
         "deleted_session_gone",
+        "documented_status",
     }
     assert not set(props.JUDGED) & set(props.NOT_JUDGED)
     for name in known & set(props.JUDGED):
@@ -926,3 +933,25 @@ def test_a_deleted_session_that_still_answers_fails(schema_of: Callable[[str], A
     get = _case(schema, "update_session_get", path_parameters=dict(other))
     shaper.shape(get, linked=True)
     assert check(NO_CONTEXT, _response(200, {}), get) is None
+
+
+def test_a_generated_id_may_be_refused_as_malformed(schema_of: Callable[[str], Any]) -> None:
+    shaper = _shaper()
+    check = props.documented_status(shaper)
+    schema = schema_of(props.UPDATE_FRAGMENT)
+    invalid = _vapi_error("INVALID_ARGUMENT")
+    # An id the target never gave: 404 (unknown) or 400 (malformed) both conform ...
+    random = _case(schema, "update_session_get", path_parameters={"update_session_id": "0"})
+    shaper.shape(random, linked=True)
+    assert check(NO_CONTEXT, _response(404, _vapi_error("NOT_FOUND")), random) is None
+    assert check(NO_CONTEXT, _response(400, invalid), random) is None
+    assert positive_data_acceptance in shaper.excluded_checks(random)
+    # ... but not a 400 that is no standard error, nor a 400 for the target's own id.
+    with pytest.raises(AssertionError):
+        check(NO_CONTEXT, _response(400, {"error": "malformed"}), random)
+    live = _case(schema, "update_session_get", path_parameters={"update_session_id": "x"})
+    shaper.shape(live)
+    assert live.path_parameters["update_session_id"].startswith("us-")
+    with pytest.raises(AssertionError):
+        check(NO_CONTEXT, _response(400, invalid), live)
+    assert positive_data_acceptance not in shaper.excluded_checks(live)

@@ -45,6 +45,7 @@ from ._properties_checks import (
     additional_checks,
     deleted_session_gone,
     documented_or_standard_response,
+    documented_status,
     is_standard_error,
     sandbox_object_found,
 )
@@ -124,6 +125,7 @@ __all__ = [
     "contract_operation_ids",
     "deleted_session_gone",
     "documented_or_standard_response",
+    "documented_status",
     "fragment_of",
     "fresh_token",
     "generation_document",

@@ -3,6 +3,9 @@
 * :func:`documented_or_standard_response` runs Schemathesis'
   ``response_schema_conformance`` and lets an error answer pass that the fragment does
   not type when it is a standard vAPI error whose standard status is the answer's.
+* :func:`documented_status` runs Schemathesis' ``status_code_conformance`` and lets a
+  400 standard vAPI error pass for a request naming an id the target never gave (a
+  server may find a generated id malformed rather than unknown).
 * :func:`sandbox_object_found` fails a 404 for a session or item the sandbox made and
   nothing deleted.
 * :func:`deleted_session_gone` (stateful test) fails a session that a delete removed
@@ -25,6 +28,7 @@ from ._schemathesis_compat import (
     FailureGroup,
     operation_id_of,
     response_schema_conformance,
+    status_code_conformance,
 )
 
 #: The requirement a standard error is judged under when the suite asks (never reported:
@@ -149,9 +153,34 @@ def deleted_session_gone(shaper: CaseShaper) -> CheckFunction:
     return deleted_session_gone
 
 
+def documented_status(shaper: CaseShaper) -> CheckFunction:
+    """The check ``documented_status``: ``status_code_conformance``, but a request naming an
+    id the target never gave may also be answered 400 with a standard vAPI error."""
+
+    def documented_status(ctx: Any, response: Response, case: AnyCase) -> bool | None:
+        try:
+            return status_code_conformance(ctx, response, case)
+        except (Failure, FailureGroup):
+            sent = shaper.sent(case)
+            if (
+                sent is not None
+                and sent.foreign
+                and response.status_code == 400
+                and is_standard_error(response, case)
+            ):
+                return None
+            raise
+
+    return documented_status
+
+
 def additional_checks(shaper: CaseShaper, *, stateful: bool = False) -> list[CheckFunction]:
     """The checks the suite adds to Schemathesis' enabled ones."""
-    checks = [documented_or_standard_response, sandbox_object_found(shaper)]
+    checks = [
+        documented_or_standard_response,
+        documented_status(shaper),
+        sandbox_object_found(shaper),
+    ]
     if stateful:
         checks.append(deleted_session_gone(shaper))
     return checks

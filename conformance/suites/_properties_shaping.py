@@ -371,6 +371,9 @@ class _Sent:
     judge_acceptance: bool
     #: Path ids of sessions a delete had removed (answered 2xx) before it was sent.
     deleted: tuple[str, ...] = ()
+    #: Path ids the target never gave the run (generated): a server may find them
+    #: malformed and refuse them with 400 rather than 404 (issue 8 item 5).
+    foreign: tuple[str, ...] = ()
 
 
 @dataclass
@@ -445,6 +448,8 @@ class CaseShaper:
     _sent: set[str] = field(default_factory=set)
     _sent_cases: dict[str, _Sent] = field(default_factory=dict)
     _auth_enforced: set[str] = field(default_factory=set)
+    #: Every id the target gave the run: the sandbox's items and sessions, created sessions.
+    _known: set[str] = field(default_factory=set)
     #: Every check failure seen, in order: Hypothesis' final replay of a failing example
     #: may not reproduce it (the target's state moved on) and raise Flaky instead.
     failures: list[BaseException] = field(default_factory=list)
@@ -667,11 +672,17 @@ class CaseShaper:
             for name, value in case.path_parameters.items()
             if name in _SESSION_DELETES.values() and value in self._gone
         )
-        return _Sent(live, name_known, judge_input(case), judge, deleted)
+        foreign = tuple(
+            value
+            for name, value in case.path_parameters.items()
+            if name in _LIVE_PARAMETERS and value not in self._known
+        )
+        return _Sent(live, name_known, judge_input(case), judge, deleted, foreign)
 
     def _item(self, role: str) -> str:
         if role not in self._items:
             self._items[role] = self.sandbox.new_item()
+            self._known.add(self._items[role])
         return self._items[role]
 
     def _item_for_create(self, kind: str, n: int, *, valid: bool) -> str:
@@ -687,11 +698,13 @@ class CaseShaper:
         ):
             return self._items["update"]
         self._items["update"] = self.sandbox.new_item()
+        self._known.add(self._items["update"])
         return self._items["update"]
 
     def _live_object(self, role: str) -> str:
         if role not in self._live:
             self._live[role] = self._make_live(role)
+            self._known.add(self._live[role])
         return self._live[role]
 
     def _make_live(self, role: str) -> str:
@@ -721,8 +734,9 @@ class CaseShaper:
         ``ignored_auth`` re-sends each 2xx without and with a bogus token; once per
         operation is enough (Schemathesis' own runner does the same:
         ``auth_enforced_operations``). ``positive_data_acceptance`` unless the request is
-        one to accept (:func:`judge_input`) naming no unknown file and, for an add, a plain
-        name (``_Sent``); ``negative_data_rejection`` unless it is one to refuse.
+        one to accept (:func:`judge_input`) naming only ids the target gave, no unknown
+        file and, for an add, a plain name (``_Sent``); ``negative_data_rejection`` unless
+        it is one to refuse.
         """
         excluded: list[CheckFunction] = []
         if case.operation.label in self._auth_enforced:
@@ -730,7 +744,11 @@ class CaseShaper:
         sent = self._sent_cases.get(case.id)
         if sent is None:
             return excluded
-        if not sent.judge_acceptance or sent.judgement is not InputJudgement.MUST_ACCEPT:
+        if (
+            not sent.judge_acceptance
+            or sent.judgement is not InputJudgement.MUST_ACCEPT
+            or sent.foreign
+        ):
             excluded.append(positive_data_acceptance)
         if sent.judgement is not InputJudgement.MUST_REFUSE:
             excluded.append(negative_data_rejection)
@@ -769,6 +787,7 @@ class CaseShaper:
         if isinstance(value, dict):  # a legacy {"value": ...} envelope
             value = value.get("value")
         if isinstance(value, str) and value:
+            self._known.add(value)
             if kind == "update":
                 self.sandbox.track_update_session(value)
             else:

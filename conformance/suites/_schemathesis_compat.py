@@ -53,6 +53,7 @@ from schemathesis.specs.openapi.checks import (
     negative_data_rejection,
     positive_data_acceptance,
     response_schema_conformance,
+    status_code_conformance,
 )
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
@@ -80,6 +81,7 @@ __all__ = [
     "response_schema_conformance",
     "revalidate",
     "run_state_machine_as_test",
+    "status_code_conformance",
 ]
 
 AnyCase = Case[Any]
