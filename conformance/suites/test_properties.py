@@ -19,13 +19,13 @@ import functools
 from collections.abc import Callable, Iterator
 
 import pytest
-from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from conformance.client import VcenterClient
 from conformance.config import Config
 from conformance.sandbox import Sandbox
 
 from . import _properties as props
+from ._schemathesis_compat import OpenApiSchema
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.destructive]
 
