@@ -8,7 +8,6 @@ conformance.suites``, from ``--conformance-config`` and ``CONFORMANCE_*``.
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from conformance.profiles import ProfileError, load_profile
 from conformance.reporting.plugin import EXCHANGES_KEY, PLUGIN_NAME, ConformancePlugin
 from conformance.sandbox import Sandbox, connect
 
+from ._unknown_ids import UnknownIds
 from ._verify import Verifier
 
 VERIFIER_KEY = pytest.StashKey[Verifier]()
@@ -202,7 +202,30 @@ def download_session(sandbox: Sandbox, item: str) -> str:
     return sandbox.new_download_session(item)
 
 
+@pytest.fixture(scope="session")
+def _unknown_ids(sandbox: Sandbox) -> UnknownIds:
+    return UnknownIds(
+        {
+            "item": sandbox.new_item,
+            "update_session": lambda: sandbox.new_update_session(sandbox.new_item()),
+            "download_session": lambda: sandbox.new_download_session(sandbox.new_item()),
+        }
+    )
+
+
 @pytest.fixture
-def unknown_id() -> str:
-    """A well-formed id no target has issued."""
-    return str(uuid.uuid4())
+def unknown_item_id(_unknown_ids: UnknownIds) -> str:
+    """A library item id in the target's own format that it never issued."""
+    return _unknown_ids.of("item")
+
+
+@pytest.fixture
+def unknown_update_session_id(_unknown_ids: UnknownIds) -> str:
+    """An update session id in the target's own format that it never issued."""
+    return _unknown_ids.of("update_session")
+
+
+@pytest.fixture
+def unknown_download_session_id(_unknown_ids: UnknownIds) -> str:
+    """A download session id in the target's own format that it never issued."""
+    return _unknown_ids.of("download_session")
