@@ -8,7 +8,9 @@ hot paths come first, because the router tries each route in turn.
 File names in paths use the ``path`` converter: the vAPI runtime does not encode them
 (§7.1), so ``dir/x.iso`` must reach the handler, which rejects it (400), not the router.
 
-Next phase: ``POST /api`` for the JSON-RPC front door (§7.2).
+The other dialects come after every /api REST route, so they cost the REST hot path
+nothing: ``POST /api`` exactly is the JSON-RPC front door (§7.2), and ``/rest/...`` the
+legacy /rest dialect; both run the same handlers in-process (``dialects/``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .dialects import jsonrpc
 from .handlers import admin, cis, fixtures, library, transfer
 from .handlers import download_files as df
 from .handlers import download_session as ds
@@ -81,6 +84,8 @@ ROUTES = [
     resource("/api/appliance/system/version", get=fixtures.system_version),
     # cis session
     resource("/api/session", post=cis.login, get=cis.get_session, delete=cis.logout),
+    # the other dialects of the same operations
+    Route("/api", jsonrpc.endpoint, methods=["POST"], name="jsonrpc"),
     # admin (tests only)
     resource("/mock-api/reset", post=admin.reset),
     resource("/mock-api/clock/advance", post=admin.advance_clock),
