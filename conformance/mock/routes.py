@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .dialects import jsonrpc
+from .dialects import jsonrpc, rest_legacy
 from .handlers import admin, cis, fixtures, library, transfer
 from .handlers import download_files as df
 from .handlers import download_session as ds
@@ -86,6 +86,12 @@ ROUTES = [
     resource("/api/session", post=cis.login, get=cis.get_session, delete=cis.logout),
     # the other dialects of the same operations
     Route("/api", jsonrpc.endpoint, methods=["POST"], name="jsonrpc"),
+    Route(
+        "/rest/{rest_path:path}",
+        rest_legacy.endpoint,
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+        name="rest",
+    ),
     # admin (tests only)
     resource("/mock-api/reset", post=admin.reset),
     resource("/mock-api/clock/advance", post=admin.advance_clock),
