@@ -9,8 +9,9 @@ File names in paths use the ``path`` converter: the vAPI runtime does not encode
 (§7.1), so ``dir/x.iso`` must reach the handler, which rejects it (400), not the router.
 
 The other dialects come after every /api REST route, so they cost the REST hot path
-nothing: ``POST /api`` exactly is the JSON-RPC front door (§7.2), and ``/rest/...`` the
-legacy /rest dialect; both run the same handlers in-process (``dialects/``).
+nothing (putting them first, even behind a plain string test, cost REST calls about 5%
+in-process): ``POST /api`` exactly is the JSON-RPC front door (§7.2), and ``/rest/...``
+the legacy /rest dialect; both run the same handlers in-process (``dialects/``).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ ROUTES = [
     resource("/api/appliance/system/version", get=fixtures.system_version),
     # cis session
     resource("/api/session", post=cis.login, get=cis.get_session, delete=cis.logout),
-    # the other dialects of the same operations
+    # the other dialects of the same operations: JSON-RPC on POST /api exactly, and /rest
     Route("/api", jsonrpc.endpoint, methods=["POST"], name="jsonrpc"),
     Route(
         "/rest/{rest_path:path}",

@@ -64,7 +64,15 @@ async def call(
     if isinstance(token, str):
         extra["client-token"] = token
     raw = b"" if body is None else json.dumps(body).encode()
-    response = await forward(request, operation.method, path, urlencode(query), raw, extra)
+    response = await forward(
+        request,
+        operation.method,
+        path,
+        urlencode(query),
+        raw,
+        extra,
+        route_key=(operation.service, operation.name),
+    )
     return payload(request, response)
 
 
@@ -82,11 +90,14 @@ async def forward(
     query_string: str,
     body: bytes,
     headers: Mapping[str, str],
+    *,
+    route_key: object = None,
 ) -> Response:
     """The handler's response to ``method path?query`` with ``body`` and these headers.
 
     ``headers`` are added to the client's own (minus its body headers); a name given
-    in both takes the value given here.
+    in both takes the value given here. Requests with the same ``route_key`` (an
+    operation) try the route the first one took before walking the table.
     """
     overrides = {name.lower().encode("latin-1"): value for name, value in headers.items()}
     raw_headers = [
@@ -98,19 +109,23 @@ async def forward(
     if body:
         raw_headers.append((b"content-type", b"application/json"))
         raw_headers.append((b"content-length", str(len(body)).encode()))
+    client_scope = request.scope
     scope: dict[str, Any] = {
-        key: value
-        for key, value in request.scope.items()
-        if key in ("type", "asgi", "http_version", "scheme", "server", "client", "app", "state")
+        "type": "http",
+        "http_version": client_scope.get("http_version", "1.1"),
+        "scheme": client_scope.get("scheme", "http"),
+        "server": client_scope.get("server"),
+        "client": client_scope.get("client"),
+        "app": client_scope.get("app"),
+        "method": method,
+        "path": path,
+        "raw_path": path.encode("utf-8"),
+        "root_path": "",
+        "query_string": query_string.encode("latin-1"),
+        "headers": raw_headers,
     }
-    scope.update(
-        method=method,
-        path=path,
-        raw_path=path.encode("utf-8"),
-        root_path="",
-        query_string=query_string.encode("latin-1"),
-        headers=raw_headers,
-    )
+    if "state" in client_scope:
+        scope["state"] = client_scope["state"]
     sent = False
 
     async def receive() -> Message:
@@ -120,18 +135,34 @@ async def forward(
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
+    routes: list[Any] = request.app.router.routes
+    cached = _ROUTES.get((id(routes), route_key)) if route_key is not None else None
+    if cached is not None:
+        match, child = cached.matches(scope)
+        if match is Match.FULL:
+            scope.update(child)
+            return await _respond(cached, scope, receive)
     allowed: list[str] = []
-    for route in request.app.router.routes:
+    for route in routes:
         match, child = route.matches(scope)
         if match is Match.FULL and isinstance(route, Route):
             scope.update(child)
-            response: Response = await route.endpoint(Request(scope, receive))
-            return response
+            if route_key is not None:
+                _ROUTES[(id(routes), route_key)] = route
+            return await _respond(route, scope, receive)
         if match is Match.PARTIAL and isinstance(route, Route):
             allowed.extend(sorted(route.methods or ()))
     if allowed:
         raise errors.no_operation_for_method(method, path, ", ".join(allowed))
     raise errors.no_operation_for_url(path)
+
+
+_ROUTES: dict[tuple[int, object], Route] = {}
+
+
+async def _respond(route: Route, scope: dict[str, Any], receive: Any) -> Response:
+    response: Response = await route.endpoint(Request(scope, receive))
+    return response
 
 
 def payload(request: Request, response: Response) -> Any:

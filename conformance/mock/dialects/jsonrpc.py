@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from .. import errors
 from .invoke import SESSION_HEADER, call, error_struct
@@ -52,10 +52,24 @@ class _ProtocolError(Exception):
         self.detail = detail
 
 
-def _answer(
-    request_id: Any, member: str, value: Any, headers: dict[str, str] | None = None
-) -> Response:
-    return JSONResponse({"jsonrpc": "2.0", "id": request_id, member: value}, headers=headers)
+class _Answer(Response):
+    """A JSON-RPC answer; always HTTP 200, with ``vapi-error`` naming a vAPI error."""
+
+    media_type = "application/json"
+
+    def __init__(self, request_id: Any, member: str, value: Any, error: str | None = None) -> None:
+        body = json.dumps(
+            {"jsonrpc": "2.0", "id": request_id, member: value}, separators=(",", ":")
+        )
+        self.status_code = 200
+        self.background = None
+        self.body = body.encode()
+        self.raw_headers = [
+            (b"content-length", str(len(self.body)).encode()),
+            (b"content-type", b"application/json"),
+        ]
+        if error is not None:
+            self.raw_headers.append((b"vapi-error", error.encode()))
 
 
 def _protocol_error(request_id: Any, error: _ProtocolError) -> Response:
@@ -64,7 +78,7 @@ def _protocol_error(request_id: Any, error: _ProtocolError) -> Response:
         body["data"] = error.detail
     if error.code in (PARSE_ERROR, INVALID_REQUEST):
         request_id = None
-    return _answer(request_id, "error", body)
+    return _Answer(request_id, "error", body)
 
 
 async def endpoint(request: Request) -> Response:
@@ -90,8 +104,8 @@ async def _invoke(request: Request, request_id: Any, params: Any) -> Response:
     service, name = params.get("serviceId"), params.get("operationId")
     if not isinstance(service, str) or not isinstance(name, str):
         raise _ProtocolError(INVALID_PARAMS)
-    header_service = request.headers.get("vapi-service")
-    header_operation = request.headers.get("vapi-operation")
+    sent = _vapi_headers(request)
+    header_service, header_operation = sent.get(b"vapi-service"), sent.get(b"vapi-operation")
     if (header_service, header_operation) != (None, None) and (
         header_service != service or header_operation != name
     ):
@@ -110,14 +124,28 @@ async def _invoke(request: Request, request_id: Any, params: Any) -> Response:
             if any(known == service for known, _ in OPERATIONS):
                 raise errors.unknown_operation(service, name)
             raise errors.unknown_service(service)
-        result = await call(request, operation, inputs, _credentials(request, security))
+        has_session_header = _SESSION_HEADER in sent
+        result = await call(request, operation, inputs, _credentials(security, has_session_header))
     except errors.VapiError as exc:
-        headers = {"vapi-error": exc.legacy_type}
-        return _answer(request_id, "result", {"error": encode_error(request, exc)}, headers)
-    return _answer(request_id, "result", {"output": operation.output.encode(result)})
+        error = {"error": encode_error(request, exc)}
+        return _Answer(request_id, "result", error, exc.legacy_type)
+    return _Answer(request_id, "result", {"output": operation.output.encode(result)})
 
 
-def _credentials(request: Request, security: Any) -> dict[str, str]:
+_SESSION_HEADER = SESSION_HEADER.encode()
+_WATCHED = frozenset({b"vapi-service", b"vapi-operation", _SESSION_HEADER})
+
+
+def _vapi_headers(request: Request) -> dict[bytes, str]:
+    """The few headers this door reads, straight from the scope (no ``Headers`` object)."""
+    return {
+        name: value.decode("latin-1")
+        for name, value in request.scope["headers"]
+        if name in _WATCHED
+    }
+
+
+def _credentials(security: Any, has_session_header: bool) -> dict[str, str]:
     """The /api headers for the security context the SDK sent."""
     if not isinstance(security, dict):
         return {}
@@ -127,7 +155,7 @@ def _credentials(request: Request, security: Any) -> dict[str, str]:
         if isinstance(user, str) and isinstance(password, str):
             pair = base64.b64encode(f"{user}:{password}".encode()).decode()
             return {"authorization": "Basic " + pair}
-    if scheme == SESSION_ID and SESSION_HEADER not in request.headers:
+    if scheme == SESSION_ID and not has_session_header:
         session_id = security.get("sessionId")
         if isinstance(session_id, str) and session_id.isascii():
             return {SESSION_HEADER: session_id}
