@@ -9,8 +9,8 @@ File names in paths use the ``path`` converter: the vAPI runtime does not encode
 (§7.1), so ``dir/x.iso`` must reach the handler, which rejects it (400), not the router.
 
 The other dialects come after every /api REST route, so they cost the REST hot path
-nothing (putting them first, even behind a plain string test, cost REST calls about 5%
-in-process): ``POST /api`` exactly is the JSON-RPC front door (§7.2), and ``/rest/...``
+nothing (putting them first, even behind a plain string test, cost a REST get 2-8% of
+its in-process CPU): ``POST /api`` exactly is the JSON-RPC front door (§7.2), and ``/rest/...``
 the legacy /rest dialect; both run the same handlers in-process (``dialects/``).
 """
 
