@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from com.vmware.appliance.system_client import Version
 from com.vmware.cis_client import Session
 from com.vmware.content.library.item import downloadsession_client, updatesession_client
 from com.vmware.content.library.item_client import (
@@ -30,6 +31,7 @@ from com.vmware.vapi.std.errors_client import (
     ResourceBusy,
     Unauthenticated,
 )
+from com.vmware.vcenter_client import Datastore
 from mock_fixtures import PASSWORD, USER
 from vmware.vapi.bindings.stub import StubConfiguration
 from vmware.vapi.lib.connect import get_requests_connector
@@ -120,6 +122,15 @@ def test_sdk_login_library_and_item(config: StubConfiguration) -> None:
     assert Item(config).list(library_id) == [item_id]
     item = Item(config).get(item_id)
     assert (item.name, item.library_id, item.content_version) == ("iso", library_id, "1")
+
+
+def test_sdk_datastores_and_version(config: StubConfiguration) -> None:
+    datastores = Datastore(config).list()
+    assert DATASTORE in [d.datastore for d in datastores]
+    named = datastores[0].name
+    assert [d.name for d in Datastore(config).list(Datastore.FilterSpec(names={named}))] == [named]
+    assert Datastore(config).list(Datastore.FilterSpec(names={"no such name"})) == []
+    assert Version(config).get().version
 
 
 def test_sdk_update_session_lifecycle_with_upload(
