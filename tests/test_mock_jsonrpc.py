@@ -285,3 +285,16 @@ def test_get_on_the_jsonrpc_path_is_405(anon: Api) -> None:
     response = anon.get("/api")
     assert response.status_code == 405 and response.headers["allow"] == "POST"
     assert anon.get(US).status_code == 401
+
+
+def test_jsonrpc_ids_that_are_not_valid_unicode_are_invalid_arguments(
+    mock: MockServer, api: Api
+) -> None:
+    """JSON can escape a lone surrogate; it must not reach a path or header as a crash."""
+    auth = session_of(api.token or "")
+    response = rpc(mock, US_SERVICE, "get", {"update_session_id": "\ud800"}, security=auth)
+    error_fields(response, "invalid_argument")
+    spec = {"STRUCTURE": {"x": {"library_item_id": {"OPTIONAL": api.item()}}}}
+    fields = {"client_token": {"OPTIONAL": "€-token"}, "create_spec": spec}
+    token = rpc(mock, US_SERVICE, "create", fields, security=auth)
+    error_fields(token, "invalid_argument")  # not a UUID; and no crash on the header

@@ -39,7 +39,7 @@ async def call(
             raise errors.missing_field(name)
         if not isinstance(value, str):
             raise errors.wrong_type(name, "a string")
-        path = path.replace("{" + name + "}", value)
+        path = path.replace("{" + name + "}", _wellformed(name, value))
     query: list[tuple[str, str]] = []
     if operation.action is not None:
         query.append(("action", operation.action))
@@ -62,7 +62,7 @@ async def call(
     extra = dict(headers)
     token = inputs.get("client_token") if operation.client_token else None
     if isinstance(token, str):
-        extra["client-token"] = token
+        extra["client-token"] = _wellformed("client_token", token)
     raw = b"" if body is None else json.dumps(body).encode()
     response = await forward(
         request,
@@ -80,7 +80,16 @@ def _add_query(query: list[tuple[str, str]], name: str, value: Any) -> None:
     if value is None:
         return
     for item in value if isinstance(value, list) else [value]:
-        query.append((name, item if isinstance(item, str) else json.dumps(item)))
+        query.append((name, _wellformed(name, item) if isinstance(item, str) else json.dumps(item)))
+
+
+def _wellformed(name: str, value: str) -> str:
+    """A string bound for a path, query or header: JSON can carry lone surrogates there."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise errors.wrong_type(name, "a string of valid Unicode") from exc
+    return value
 
 
 async def forward(
@@ -105,7 +114,7 @@ async def forward(
         for name, value in request.scope["headers"]
         if name not in _DROPPED_HEADERS and name not in overrides
     ]
-    raw_headers.extend((name, value.encode("latin-1")) for name, value in overrides.items())
+    raw_headers.extend((name, value.encode("utf-8")) for name, value in overrides.items())
     if body:
         raw_headers.append((b"content-type", b"application/json"))
         raw_headers.append((b"content-length", str(len(body)).encode()))

@@ -7,7 +7,7 @@ The request is ``{"jsonrpc": "2.0", "method": "invoke", "id": ..., "params": {"s
 ...}}}}``, always HTTP 200 with a ``vapi-error`` header naming the error, as the runtime's
 server does (``vmware/vapi/protocol/server/msg/json_handler.py``). Credentials come from
 ``ctx.securityCtx``: ``user_pass`` for login, then ``session_id``; a
-``vmware-api-session-id`` header wins over the context, a ``Authorization: Basic`` header
+``vmware-api-session-id`` header wins over the context, an ``Authorization: Basic`` header
 also logs in. Malformed envelopes get JSON-RPC error objects with the runtime's codes.
 """
 
