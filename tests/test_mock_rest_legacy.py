@@ -187,3 +187,14 @@ def test_legacy_sees_the_fake_clock(anon: Api, api: Api, clock: FakeClock) -> No
     assert value(anon.get(f"{US}/id:{session_id}"))["state"] == "ACTIVE"
     clock.advance(1)
     legacy_error(anon.get(f"{US}/id:{session_id}"), 404, "not_found")
+
+
+def test_rest_api_form_body_value_that_is_not_unicode_is_rejected(anon: Api, api: Api) -> None:
+    anon.http.headers["vmware-api-session-id"] = api.token or ""
+    response = anon.request(
+        "GET",
+        "/rest/content/library/item?library_id",
+        data=b'{"library_id": "\\ud800"}',
+        headers={"Content-Type": "application/json"},
+    )
+    legacy_error(response, 400, "invalid_argument")

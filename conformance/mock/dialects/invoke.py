@@ -23,7 +23,7 @@ from .. import errors
 from ..handlers.common import SESSION_HEADER, backend_of
 from .operations import Operation
 
-__all__ = ["SESSION_HEADER", "call", "error_struct", "forward", "payload"]
+__all__ = ["SESSION_HEADER", "call", "error_struct", "forward", "payload", "wellformed"]
 
 _DROPPED_HEADERS = frozenset({b"content-length", b"content-type", b"client-token"})
 
@@ -39,7 +39,7 @@ async def call(
             raise errors.missing_field(name)
         if not isinstance(value, str):
             raise errors.wrong_type(name, "a string")
-        path = path.replace("{" + name + "}", _wellformed(name, value))
+        path = path.replace("{" + name + "}", wellformed(name, value))
     query: list[tuple[str, str]] = []
     if operation.action is not None:
         query.append(("action", operation.action))
@@ -62,7 +62,7 @@ async def call(
     extra = dict(headers)
     token = inputs.get("client_token") if operation.client_token else None
     if isinstance(token, str):
-        extra["client-token"] = _wellformed("client_token", token)
+        extra["client-token"] = wellformed("client_token", token)
     raw = b"" if body is None else json.dumps(body).encode()
     response = await forward(
         request,
@@ -80,10 +80,10 @@ def _add_query(query: list[tuple[str, str]], name: str, value: Any) -> None:
     if value is None:
         return
     for item in value if isinstance(value, list) else [value]:
-        query.append((name, _wellformed(name, item) if isinstance(item, str) else json.dumps(item)))
+        query.append((name, wellformed(name, item) if isinstance(item, str) else json.dumps(item)))
 
 
-def _wellformed(name: str, value: str) -> str:
+def wellformed(name: str, value: str) -> str:
     """A string bound for a path, query or header: JSON can carry lone surrogates there."""
     try:
         value.encode("utf-8")

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .. import errors
-from .invoke import call, error_struct, forward, payload
+from .invoke import call, error_struct, forward, payload, wellformed
 from .operations import Operation, find
 
 __all__ = ["LEGACY", "endpoint"]
@@ -157,7 +157,7 @@ async def _api_form(request: Request) -> Response:
 
 
 def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
+    return wellformed("query", value) if isinstance(value, str) else json.dumps(value)
 
 
 def _success(value: Any) -> Response:
