@@ -156,6 +156,36 @@ def _accepted_error(entry: dict[str, Any]) -> AcceptedError:
     )
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A legitimate server choice (the mock's ``--variant NAME``) and what tolerates it."""
+
+    name: str
+    room: str
+    requirements: tuple[str, ...]
+    warns: tuple[str, ...] = ()
+
+
+@cache
+def variants() -> tuple[Variant, ...]:
+    """``variants.yaml``: each variant, why the sources allow it, the requirements it meets."""
+    data = yaml.safe_load((_HERE / "variants.yaml").read_text(encoding="utf-8"))
+    return tuple(
+        Variant(
+            name=entry["name"],
+            room=entry["room"],
+            requirements=tuple(entry["requirements"]),
+            warns=tuple(entry.get("warns", ())),
+        )
+        for entry in data
+    )
+
+
+def tolerated_variants(requirement_id: str) -> tuple[str, ...]:
+    """The variants whose choice the checks of ``requirement_id`` are proved to accept."""
+    return tuple(v.name for v in variants() if requirement_id in v.requirements)
+
+
 @cache
 def catalog() -> Catalog:
     """The packaged catalog, loaded once."""
@@ -168,6 +198,9 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "Requirement",
+    "Variant",
     "catalog",
     "load_catalog",
+    "tolerated_variants",
+    "variants",
 ]
