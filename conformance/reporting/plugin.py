@@ -66,6 +66,8 @@ class ConformancePlugin:
         self.target_info: dict[str, Any] = {}
         self.results_path = settings.run_dir / "results.json"
         self.coverage = CoverageRecorder(contract())
+        #: every exchange the suite's clients made, by id, until a test or setup claims it
+        self._unattributed: dict[int, Exchange] = {}
 
     # -- classification ------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
@@ -94,10 +96,7 @@ class ConformancePlugin:
                 *report.user_properties,
                 ("conformance_status", outcome.status.value),
             ]
-            for exchange in item.stash.get(EXCHANGES_KEY, []):
-                self.coverage.record(
-                    exchange.method, exchange.url, exchange.status, outcome.requirements
-                )
+            self.record_test_exchanges(item.stash.get(EXCHANGES_KEY, []), outcome.requirements)
         if report.when == "call" and outcome.failures:
             import pytest_html  # imported lazily: only needed when there is a failure
 
@@ -117,6 +116,22 @@ class ConformancePlugin:
             )
             report.extras = extras
         return report
+
+    # -- coverage --------------------------------------------------------------
+    def observe_exchange(self, exchange: Exchange) -> None:
+        """Every request the suite makes, in a test or not (the suite's clients call this)."""
+        self._unattributed[id(exchange)] = exchange
+
+    def record_test_exchanges(self, exchanges: list[Exchange], requirements: list[str]) -> None:
+        for exchange in exchanges:
+            self._unattributed.pop(id(exchange), None)
+            self.coverage.record(exchange.method, exchange.url, exchange.status, requirements)
+
+    def record_setup_exchanges(self) -> None:
+        """Count what no test made (sandbox setup and cleanup, login), once."""
+        for exchange in self._unattributed.values():
+            self.coverage.record_setup(exchange.method, exchange.url, exchange.status)
+        self._unattributed.clear()
 
     @staticmethod
     def _exchanges_of(item: pytest.Item) -> list[Exchange]:
@@ -208,6 +223,7 @@ class ConformancePlugin:
     ) -> None:
         outcomes = list(self.outcomes.values())
         results = roll_up(self.catalog, outcomes, self.profile)
+        self.record_setup_exchanges()  # pytest-html may render before our sessionfinish
         prefix.append(requirement_table(results, self.header_rows()))
         prefix.append(coverage_table(self.coverage.summary()))
 
@@ -270,6 +286,7 @@ class ConformancePlugin:
         return results
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.record_setup_exchanges()
         write_json(self.results_path, self.results())
 
     @pytest.hookimpl(trylast=True)
