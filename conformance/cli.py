@@ -299,6 +299,67 @@ def cmd_mock(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: What each ``--fault-spec`` key does (``mock --help``); a test keeps it in step with ``Faults``.
+FAULT_SPEC_KEYS = {
+    "drop_rate": "probability (0-1) that a matched request is dropped (connection closed)",
+    "drop_every": "drop every Nth matched request (0: never)",
+    "unavailable_rate": "probability (0-1) of answering 503 SERVICE_UNAVAILABLE",
+    "unavailable_every": "answer 503 SERVICE_UNAVAILABLE to every Nth matched request (0: never)",
+    "delay_seconds": "delay before answering (or dropping), in seconds (at most 300)",
+    "delay_rate": "probability (0-1) that a matched request is delayed",
+    "delay_every": "delay every Nth matched request; with delay_rate also 0, delay every one",
+    "paths": "path prefix the faults apply to (whole segments; repeatable; default /api)",
+    "include_login": "true: POST /api/session (login) is faulted too (default false)",
+    "seed": "seed of the random choices, for a reproducible run (default none: a fresh seed)",
+}
+
+
+def mock_epilog() -> str:
+    """The flaws and the fault-spec keys, for ``mock --help`` (imports the mock's tables)."""
+    import textwrap
+
+    from .mock import FLAWS
+
+    lines = ["flaws (--flaw NAME; each breaks one rule, for proving the suite's checks):"]
+    for name, what in FLAWS.items():
+        lines += textwrap.wrap(
+            f"{name}: {what}",
+            width=96,
+            initial_indent="  ",
+            subsequent_indent="      ",
+            break_on_hyphens=False,
+        )
+    lines += ["", "fault spec (--fault-spec key=value,...; a request under `paths` is matched):"]
+    for key, what in FAULT_SPEC_KEYS.items():
+        lines += textwrap.wrap(
+            f"{key}: {what}",
+            width=96,
+            initial_indent="  ",
+            subsequent_indent="      ",
+            break_on_hyphens=False,
+        )
+    lines += ["", "example: mock --password-env MOCK_PW --fault-spec unavailable_every=5,seed=1"]
+    return "\n".join(lines)
+
+
+class _MockHelp(argparse.Action):
+    """``mock --help``: lists the flaws and fault keys, importing the mock only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        parser.epilog = mock_epilog()
+        parser.print_help()
+        parser.exit()
+
+
 # -- catalog -----------------------------------------------------------------
 def cmd_catalog(args: argparse.Namespace) -> int:
     """Write the acceptance document (md, html) or the catalog as data (json)."""
@@ -379,22 +440,53 @@ def build_parser() -> argparse.ArgumentParser:
         no_property_tests=False,
     )
 
-    mock = sub.add_parser("mock", help="serve the bundled mock vCenter")
-    mock.add_argument("--host", default="127.0.0.1")
-    mock.add_argument("--port", type=int, default=8989)
-    mock.add_argument("--user", default="administrator@vsphere.local")
+    mock = sub.add_parser(
+        "mock",
+        help="serve the bundled mock vCenter",
+        description="Serve the bundled mock vCenter (HTTP, or HTTPS with --tls) until Ctrl-C.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+    )
+    mock.add_argument(
+        "-h", "--help", action=_MockHelp, help="show this help (options, flaws, fault spec)"
+    )
+    mock.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default %(default)s)"
+    )
+    mock.add_argument(
+        "--port", type=int, default=8989, help="port to listen on (default %(default)s)"
+    )
+    mock.add_argument(
+        "--user", default="administrator@vsphere.local", help="the one user (default %(default)s)"
+    )
     mock_secret = mock.add_mutually_exclusive_group()
-    mock_secret.add_argument("--password-env", metavar="VAR")
-    mock_secret.add_argument("--password")
-    mock.add_argument("--flaw", action="append", help="break one rule (test-only; repeatable)")
+    mock_secret.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="environment variable holding that user's password (or set CONFORMANCE_PASSWORD)",
+    )
+    mock_secret.add_argument(
+        "--password",
+        help="the password itself (visible to other local users: prefer --password-env)",
+    )
+    mock.add_argument(
+        "--flaw",
+        action="append",
+        metavar="NAME",
+        help="break one rule, named below (test-only; repeatable)",
+    )
     mock.add_argument(
         "--fault-spec",
         action="append",
         metavar="SPEC",
-        help="inject faults, e.g. unavailable_every=3,delay_seconds=2 (test-only)",
+        help="inject network faults, e.g. unavailable_every=3,delay_seconds=2; "
+        "keys below (test-only; repeatable, joined with commas)",
     )
     mock.add_argument("--tls", action="store_true", help="serve HTTPS with a fresh self-signed CA")
-    mock.add_argument("--tls-dir", help="where --tls writes ca.pem, server.pem, server-key.pem")
+    mock.add_argument(
+        "--tls-dir",
+        help="where --tls writes ca.pem, server.pem, server-key.pem (default: a temp dir)",
+    )
     mock.set_defaults(func=cmd_mock)
 
     diff = sub.add_parser("diff", help="compare two runs (e.g. before and after an upgrade)")
