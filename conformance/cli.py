@@ -364,11 +364,11 @@ class _MockHelp(argparse.Action):
 def cmd_catalog(args: argparse.Namespace) -> int:
     """Write the acceptance document (md, html) or the catalog as data (json)."""
     from .catalog import catalog
-    from .catalog._document import render_html, render_markdown
+    from .catalog._document import render_html, render_json, render_markdown
 
     cat = catalog()
     if args.format == "json":
-        text = json.dumps([dataclasses.asdict(r) for r in cat], indent=2) + "\n"
+        text = render_json(cat)
     elif args.format == "html":
         text = render_html(cat, __version__)
     else:

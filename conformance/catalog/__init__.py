@@ -16,6 +16,19 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
+from ._sources import (
+    URL_NOT_CONFIRMED,
+    ContractSection,
+    Origin,
+    SeedPage,
+    Source,
+    Sources,
+    UnknownSource,
+    load_sources,
+    source_refs,
+    sources,
+)
+
 _HERE = Path(__file__).resolve().parent
 
 #: The seed pages (API reference pages this project implements) by file name.
@@ -48,6 +61,10 @@ class Requirement:
     @property
     def seed_pages(self) -> tuple[str, ...]:
         return tuple(_SEED_REF.findall(self.source))
+
+    def cited_sources(self) -> list[Source]:
+        """The seed pages and contract sections ``source`` names, from the registry."""
+        return sources().resolve(self.source)
 
 
 @dataclass(frozen=True)
@@ -115,4 +132,21 @@ def catalog() -> Catalog:
     return load_catalog()
 
 
-__all__ = ["SEED_PAGES", "Catalog", "CatalogError", "Requirement", "catalog", "load_catalog"]
+__all__ = [
+    "SEED_PAGES",
+    "URL_NOT_CONFIRMED",
+    "Catalog",
+    "CatalogError",
+    "ContractSection",
+    "Origin",
+    "Requirement",
+    "SeedPage",
+    "Source",
+    "Sources",
+    "UnknownSource",
+    "catalog",
+    "load_catalog",
+    "load_sources",
+    "source_refs",
+    "sources",
+]
