@@ -2,7 +2,10 @@
 
 Exit codes of ``run``: 0 every requirement passed; 1 the target failed a
 requirement; 2 usage or configuration error; 3 the suite could not run or
-judge (unreachable target, refused login, Error outcomes without a Fail).
+judge (unreachable target, refused login, a ``--datastore`` the target does not
+list, Error outcomes without a Fail). A wrong ``--datastore`` is 3, like a
+refused login: both are found only by asking the target, and both write a
+results.json that says why nothing ran.
 """
 
 from __future__ import annotations
@@ -92,8 +95,8 @@ def _target(settings: Config) -> Iterator[Config]:
 
 def _preflight(settings: Config) -> str | None:
     """Log in once before pytest starts; return why the suite cannot run, if it cannot."""
-    from .client import ClientError, LoginFailed
-    from .sandbox import connect
+    from .client import ClientError, LoginFailed, VcenterApi
+    from .sandbox import connect, datastore_problem
 
     client = connect(settings)
     try:
@@ -102,10 +105,15 @@ def _preflight(settings: Config) -> str | None:
         return str(exc)
     except ClientError as exc:
         return f"cannot reach {settings.target}: {exc}"
+    try:
+        # A wrong --datastore would end every test in the same setup Error: say it once.
+        problem = datastore_problem(VcenterApi(client), settings)
+    except ClientError as exc:
+        problem = f"listing datastores on {settings.target} failed: {exc}"
     with contextlib.suppress(ClientError):
         client.logout()  # best effort: the suite's own login is what matters
     client.close()
-    return None
+    return problem
 
 
 def _pytest_args(settings: Config, args: argparse.Namespace) -> list[str]:
@@ -212,7 +220,8 @@ def _print_summary(results: dict[str, Any], settings: Config) -> None:
     print(f"\nvcenter-conformance {results['run']['id']}: requirements: {parts}")
     for r in results["requirements"]:
         if r["status"] in ("fail", "error"):
-            print(f"  {r['status'].upper():5} {r['id']}: {r['message'][:160]}")
+            # the first line whole: error messages put their cause there, not past a cut
+            print(f"  {r['status'].upper():5} {r['id']}: {r['message'].partition(chr(10))[0]}")
     print(f"HTML report: {settings.run_dir / 'report.html'}")
     print(f"JUnit XML:   {settings.run_dir / 'junit.xml'}")
     print(f"Results:     {settings.run_dir / 'results.json'}")

@@ -23,6 +23,7 @@ from conformance.config import Config
 from conformance.profiles import Profile
 
 from ._coverage import CoverageRecorder
+from ._errors import has_own_message, tidy_error
 from ._html import coverage_table, failure_details, requirement_table
 from ._results import CaseOutcome, Status, build_results, roll_up, write_json
 
@@ -68,6 +69,8 @@ class ConformancePlugin:
         self.coverage = CoverageRecorder(contract())
         #: every exchange the suite's clients made, by id, until a test or setup claims it
         self._unattributed: dict[int, Exchange] = {}
+        #: setup exceptions already reported, by id: (the exception, its tidy message)
+        self._preconditions: dict[int, tuple[BaseException, str]] = {}
 
     # -- classification ------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
@@ -178,11 +181,32 @@ class ConformancePlugin:
             ]
         else:
             outcome.status = Status.ERROR
-            outcome.message = self.redactor.redact(_exception_text(call))
+            outcome.message = self.redactor.redact(self._error_message(call, report))
         if outcome.failures:
             outcome.message = "; ".join(
                 f"[{f['requirement']}] {f['title']}" for f in outcome.failures
             )
+
+    def _error_message(self, call: pytest.CallInfo[None], report: pytest.TestReport) -> str:
+        """One tidy line. A session fixture (login, sandbox) that failed is given in full
+        once; pytest re-raises the same cached exception for every later test, and those
+        say "precondition failed: <cause>" without the traceback again."""
+        if call.excinfo is None:
+            return ""
+        exc = call.excinfo.value
+        root = self._preconditions.get(id(exc)) if report.when == "setup" else None
+        if root is not None:
+            repeated = f"precondition failed: {root[1]}"
+            report.longrepr = repeated
+            return repeated
+        message = _exception_text(call)
+        if report.when == "setup":
+            self._preconditions[id(exc)] = (exc, message)  # keeps exc alive: ids stay unique
+        if has_own_message(exc):  # the client's own words, not requests' chained traceback
+            exchange = getattr(exc, "exchange", None)
+            transcript = f"\n{exchange.describe(1500)}" if isinstance(exchange, Exchange) else ""
+            report.longrepr = self.redactor.redact(message + transcript)
+        return message
 
     # -- HTML report ---------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -299,9 +323,7 @@ def _not_judged(outcome: CaseOutcome, failed_requirement: str) -> list[str]:
 
 
 def _exception_text(call: pytest.CallInfo[None]) -> str:
-    if call.excinfo is None:
-        return ""
-    return f"{call.excinfo.typename}: {call.excinfo.value}"[:2000]
+    return tidy_error(call.excinfo.value) if call.excinfo is not None else ""
 
 
 def redact_tree(directory: Path, redactor: Redactor) -> list[Path]:
