@@ -206,7 +206,7 @@ def test_acceptance_document_cites_each_source_of_each_requirement() -> None:
             else:
                 assert f"§{source.section} ({source.title})" in md_entry
                 for origin in source.origins:
-                    assert origin.describe(max_items=4) in md_entry, (req.id, origin)
+                    assert origin.describe(4, req.id) in md_entry, (req.id, origin)
         assert [s["ref"] for s in as_json[req.id]["sources"]] == [
             s.ref for s in req.cited_sources()
         ]
@@ -232,4 +232,18 @@ def test_report_failure_block_cites_the_sources() -> None:
             assert escape(source.title) in html and escape(source.operation) in html
             assert source.url is not None and f'href="{escape(source.url)}"' in html
         else:
-            assert escape(source.citation(max_items=4)) in html
+            assert escape(source.citation(4, req.id)) in html
+
+
+def test_short_citations_name_the_requirements_own_operation_first() -> None:
+    section = sources().get("contract.md §3")
+    assert isinstance(section, ContractSection)
+    spec = next(o for o in section.origins if o.kind == "spec")
+    assert spec.describe(1, "US-CREATE-UNKNOWN-ITEM-404").endswith(
+        "operationId create: POST /api/content/library/item/update-session; and 43 more"
+    )
+    assert "operationId keep_alive: POST /api/content/library/item/download-session" in (
+        spec.describe(1, "DS-KEEPALIVE-EXTENDS")
+    )
+    # in full, every operation is named
+    assert "and " not in spec.describe().rsplit(";", 1)[-1]

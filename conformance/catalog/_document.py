@@ -66,14 +66,16 @@ def _cited(catalog: Catalog) -> list[Source]:
     return [*seeds, *sections]
 
 
-def _cite_markdown(source: Source, max_items: int | None = SHORT_LIST) -> str:
+def _cite_markdown(
+    source: Source, max_items: int | None = SHORT_LIST, requirement_id: str = ""
+) -> str:
     if isinstance(source, SeedPage):
         where = f"<{source.url}>" if source.url else URL_NOT_CONFIRMED
         return (
             f'API reference page "{source.title}", `{source.operation}`: {where} '
             f"(text shipped as `conformance/catalog/{source.excerpt_path}`)"
         )
-    origins = "; ".join(o.describe(max_items) for o in source.origins)
+    origins = "; ".join(o.describe(max_items, requirement_id) for o in source.origins)
     return (
         f"wire contract §{source.section} ({source.title}), distilled from: {origins} "
         f"(text shipped as `conformance/catalog/{source.excerpt_path}`)"
@@ -83,7 +85,7 @@ def _cite_markdown(source: Source, max_items: int | None = SHORT_LIST) -> str:
 def source_lines_markdown(req: Requirement) -> list[str]:
     """The requirement's sources, each cited so a vendor can find it."""
     return [f"Sources (`{req.source}`):", ""] + [
-        f"- {_cite_markdown(s)}" for s in req.cited_sources()
+        f"- {_cite_markdown(s, requirement_id=req.id)}" for s in req.cited_sources()
     ]
 
 
@@ -100,7 +102,7 @@ def sources_appendix_markdown(catalog: Catalog) -> list[str]:
     return [*lines, ""]
 
 
-def _cite_html(source: Source) -> str:
+def _cite_html(source: Source, requirement_id: str) -> str:
     if isinstance(source, SeedPage):
         where = (
             f'<a href="{escape(source.url)}">{escape(source.url)}</a>'
@@ -111,7 +113,9 @@ def _cite_html(source: Source) -> str:
             f"API reference page &quot;{escape(source.title)}&quot;, "
             f"<code>{escape(source.operation)}</code>: {where}"
         )
-    origins = "; ".join(_origin_html(o.describe(SHORT_LIST)) for o in source.origins)
+    origins = "; ".join(
+        _origin_html(o.describe(SHORT_LIST, requirement_id)) for o in source.origins
+    )
     return (
         f"wire contract §{escape(source.section)} ({escape(source.title)}), "
         f"distilled from: {origins}"
@@ -133,7 +137,7 @@ def _origin_html(text: str) -> str:
 
 
 def source_html(req: Requirement) -> str:
-    items = "".join(f"<li>{_cite_html(s)}</li>" for s in req.cited_sources())
+    items = "".join(f"<li>{_cite_html(s, req.id)}</li>" for s in req.cited_sources())
     return f"<p>Sources (<code>{escape(req.source)}</code>):</p><ul>{items}</ul>"
 
 

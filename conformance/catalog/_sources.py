@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -34,6 +35,29 @@ class UnknownSource(ValueError):
     """A requirement's ``source`` names something the registry does not hold."""
 
 
+#: Which paths a requirement's area (its id's first word) is about.
+_AREA_PATHS: dict[str, Callable[[str], bool]] = {
+    "AUTH": lambda path: path == "/api/session",
+    "US": lambda path: "/update-session" in path and "/file" not in path,
+    "USF": lambda path: "/update-session/" in path and "/file" in path,
+    "DS": lambda path: "/download-session" in path and "/file" not in path,
+    "DSF": lambda path: "/download-session/" in path and "/file" in path,
+    "ITEM": lambda path: path.startswith("/api/content/library/item") and "session" not in path,
+}
+_ACTION_WORDS = {"KEEPALIVE": "keep_alive", "PATCH": "update", "LOGIN": "create"}
+
+
+def relevance(requirement_id: str, operation: str) -> int:
+    """How closely a spec operation (``"opId: METHOD /path"``) fits a requirement id."""
+    operation_id, _, method_path = operation.partition(": ")
+    path = method_path.partition(" ")[2]
+    area, *words = requirement_id.split("-")
+    in_area = _AREA_PATHS.get(area)
+    score = 2 if in_area is not None and in_area(path) else 0
+    actions = {_ACTION_WORDS.get(w, w.lower()) for w in words}
+    return score + (1 if operation_id in actions else 0)
+
+
 @dataclass(frozen=True)
 class Origin:
     """One thing a contract section was distilled from."""
@@ -41,13 +65,17 @@ class Origin:
     kind: str  # "sdk", "spec" or "report"
     data: dict[str, Any]
 
-    def describe(self, max_items: int | None = None) -> str:
-        """One line a vendor can look up; ``max_items`` shortens a long list of operations."""
+    def describe(self, max_items: int | None = None, requirement_id: str = "") -> str:
+        """One line a vendor can look up; ``max_items`` shortens a long list of operations,
+        naming first those of the requirement's resource and action."""
         d = self.data
         if self.kind == "sdk":
             return f"SDK: PyPI {d['package']} {d['version']}, " + ", ".join(d["modules"])
         if self.kind == "spec":
-            named = [f"operationId {op}" for op in d.get("operations", [])]
+            operations = list(d.get("operations", []))
+            if requirement_id:
+                operations.sort(key=lambda op: -relevance(requirement_id, op))
+            named = [f"operationId {op}" for op in operations]
             named += [f"definition {name}" for name in d.get("definitions", [])]
             where = f"{d['file']}, {d['url']}"
             if max_items is not None:  # the short form: the full one names the URL
@@ -84,7 +112,7 @@ class SeedPage:
     def excerpt(self) -> str:
         return (_HERE / self.excerpt_path).read_text(encoding="utf-8")
 
-    def citation(self, max_items: int | None = None) -> str:
+    def citation(self, max_items: int | None = None, requirement_id: str = "") -> str:
         return f"{self.label}: {self.where}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,8 +146,8 @@ class ContractSection:
     def excerpt(self) -> str:
         return (_HERE / self.excerpt_path).read_text(encoding="utf-8")
 
-    def citation(self, max_items: int | None = None) -> str:
-        origins = " | ".join(o.describe(max_items) for o in self.origins)
+    def citation(self, max_items: int | None = None, requirement_id: str = "") -> str:
+        origins = " | ".join(o.describe(max_items, requirement_id) for o in self.origins)
         return f"{self.label}, distilled from: {origins}"
 
     def to_dict(self) -> dict[str, Any]:

@@ -216,7 +216,7 @@ def _sources_cited(catalog: Catalog, requirement_id: str) -> str:
             link = f'<a href="{escape(source.url)}">{escape(source.url)}</a>'
             items.append(f"<li>{escape(source.label)}: {link}</li>")
         else:
-            items.append(f"<li>{escape(source.citation(max_items=4))}</li>")
+            items.append(f"<li>{escape(source.citation(4, requirement_id))}</li>")
     return f"<div><b>source</b> ({escape(requirement.source)}):<ul>{''.join(items)}</ul></div>"
 
 
