@@ -17,6 +17,19 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from ._sources import (
+    URL_NOT_CONFIRMED,
+    ContractSection,
+    Origin,
+    SeedPage,
+    Source,
+    Sources,
+    UnknownSource,
+    load_sources,
+    source_refs,
+    sources,
+)
+
 _HERE = Path(__file__).resolve().parent
 
 #: The seed pages (API reference pages this project implements) by file name.
@@ -82,6 +95,10 @@ class Requirement:
     @property
     def seed_pages(self) -> tuple[str, ...]:
         return tuple(_SEED_REF.findall(self.source))
+
+    def cited_sources(self) -> list[Source]:
+        """The seed pages and contract sections ``source`` names, from the registry."""
+        return sources().resolve(self.source)
 
 
 @dataclass(frozen=True)
@@ -194,13 +211,23 @@ def catalog() -> Catalog:
 
 __all__ = [
     "SEED_PAGES",
+    "URL_NOT_CONFIRMED",
     "AcceptedError",
     "Catalog",
     "CatalogError",
+    "ContractSection",
+    "Origin",
     "Requirement",
+    "SeedPage",
+    "Source",
+    "Sources",
+    "UnknownSource",
     "Variant",
     "catalog",
     "load_catalog",
+    "load_sources",
+    "source_refs",
+    "sources",
     "tolerated_variants",
     "variants",
 ]

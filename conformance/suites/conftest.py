@@ -97,9 +97,14 @@ def settings(pytestconfig: pytest.Config) -> Config:
 
 
 @pytest.fixture(scope="session")
-def _exchange_listeners() -> list[Callable[[Exchange], None]]:
-    """Where each test's recorder hooks in; shared by every client the suite makes."""
-    return []
+def _exchange_listeners(pytestconfig: pytest.Config) -> list[Callable[[Exchange], None]]:
+    """Where each test's recorder hooks in; shared by every client the suite makes.
+
+    The plugin sees every exchange too, so that the coverage counts the requests
+    no test made (sandbox setup and cleanup, login) as well.
+    """
+    plugin = _plugin(pytestconfig)
+    return [plugin.observe_exchange] if plugin is not None else []
 
 
 def _fanout(listeners: list[Callable[[Exchange], None]]) -> Callable[[Exchange], None]:
