@@ -14,6 +14,7 @@ from ._checks import (
     check_that,
 )
 from ._contract import Contract, contract, error_definition_name
+from ._datetimes import NotJudged, instant, is_later, is_rfc3339, read_datetime, read_http_date
 from ._failures import (
     ConformanceFailure,
     ConformanceFailures,
@@ -34,6 +35,7 @@ __all__ = [
     "ConformanceFailures",
     "Contract",
     "ErrorBodyMismatch",
+    "NotJudged",
     "ResponseSchemaMismatch",
     "UnexpectedContentType",
     "UnexpectedErrorType",
@@ -50,4 +52,9 @@ __all__ = [
     "check_that",
     "contract",
     "error_definition_name",
+    "instant",
+    "is_later",
+    "is_rfc3339",
+    "read_datetime",
+    "read_http_date",
 ]
