@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from suite_runner import PASSWORD, USER, run_suite
 
-from conformance.client import Redactor, VcenterApi, VcenterClient
+from conformance.client import Redactor, TransportError, VcenterApi, VcenterClient
 from conformance.mock import Faults, MockServer, MockSettings
 from conformance.mock.tls import TlsFiles, make_certificates
 
@@ -162,3 +162,15 @@ def test_target_faults_are_errors_not_failures_within_a_time_bound(
     assert "fail" not in statuses and "error" in statuses, f"{label}: {run.statuses()}"
     assert {t["status"] for t in run.results["tests"]} == {"error"}
     assert elapsed < 60, f"{label}: the run took {elapsed:.0f} s"
+
+
+def test_a_ca_bundle_variable_naming_a_missing_file_is_a_transport_error(
+    monkeypatch: pytest.MonkeyPatch, https_mock: MockServer, tmp_path: Path
+) -> None:
+    """Without --ca-bundle the variables apply, as requests documents; a bad one is an
+    Error with requests' own words, not a crash."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "missing.pem"))
+    client = VcenterClient(https_mock.url, USER, PASSWORD, redactor=Redactor())
+    with pytest.raises(TransportError, match="CA certificate bundle"):
+        client.login()
+    client.close()

@@ -375,9 +375,11 @@ class VcenterClient:
             )
         except requests.RequestException as exc:
             raise self._transport_error(method, url, exc) from exc
+        except OSError as exc:  # requests: "Could not find a suitable TLS CA certificate bundle"
+            raise self._transport_error(method, url, exc) from exc
 
     def _transport_error(
-        self, method: str, url: str, exc: requests.RequestException
+        self, method: str, url: str, exc: requests.RequestException | OSError
     ) -> TransportError:
         where = f"{method} {self.redactor.redact(url)}"
         if isinstance(exc, requests.Timeout):
