@@ -97,8 +97,26 @@ class Config:
         return data
 
 
+class _Refused(ValueError):
+    """A value refused for a reason the setting's usual fix does not cover."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(problem)
+        self.fix = fix
+
+
 # name -> (parser, fix hint). The parser raises ValueError with the problem.
 def _url(value: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a URL")
+    # Checked first, and the value never echoed: a password in the URL would end up
+    # in messages, reports and request logs (and requests would send it as Basic auth).
+    if "@" in _authority(value):
+        raise _Refused(
+            "must not contain credentials",
+            "Give the server only, e.g. https://vcenter.example.com, and the account "
+            "with --user and --password-env VAR (or CONFORMANCE_USER and CONFORMANCE_PASSWORD)",
+        )
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{value!r} is not an http(s) URL")
@@ -107,6 +125,16 @@ def _url(value: str) -> str:
             f"{value!r} has a path; give the server only, e.g. https://vcenter.example.com"
         )
     return value.rstrip("/")
+
+
+def _authority(url: str) -> str:
+    """The ``//authority`` part of ``url`` as written (``urlsplit`` may refuse the rest)."""
+    _, slashes, rest = url.partition("//")
+    if not slashes:
+        return ""
+    for end in "/?#":
+        rest = rest.split(end, 1)[0]
+    return rest
 
 
 def _bool(value: str | bool) -> bool:
@@ -258,7 +286,7 @@ def load_config(
         try:
             values[key] = parser(value)
         except (ValueError, TypeError) as exc:
-            raise ConfigError(origin, str(exc), fix) from None
+            raise ConfigError(origin, str(exc), getattr(exc, "fix", fix)) from None
     config = Config(**values)
     if config.target is not None and not config.password:
         raise ConfigError(

@@ -157,6 +157,25 @@ def test_usage_and_config_errors_exit_2_with_the_fix(
     assert message in proc.stderr
 
 
+@pytest.mark.parametrize("command", ["run", "cleanup"])
+def test_credentials_in_the_target_exit_2_and_are_written_nowhere(
+    tmp_path: Path, mock_server: MockServer, command: str
+) -> None:
+    """Once, a run against http://user:pw@host wrote the password into its reports and,
+    where it equalled the --password-env value, ended in a pytest INTERNALERROR."""
+    target = mock_server.url.replace("://", f"://{USER}:{PASSWORD}@")
+    args = [command, "--target", target, "--user", USER, "--password-env", PASSWORD_VAR]
+    if command == "run":
+        args += ["--reports-dir", str(tmp_path)]
+    proc = cli(*args, env={PASSWORD_VAR: PASSWORD})
+    assert proc.returncode == 2, proc.stderr
+    assert "--target: must not contain credentials" in proc.stderr
+    assert "--user and --password-env" in proc.stderr
+    assert PASSWORD not in proc.stdout + proc.stderr
+    assert not any(tmp_path.iterdir())
+    assert mock_server.backend.dump()["api_sessions"] == []  # it never logged in
+
+
 def test_a_selection_that_matches_nothing_exits_2(tmp_path: Path) -> None:
     run = run_suite(tmp_path, "-k", "no_such_test_anywhere", target=None, password=None)
     assert run.returncode == 2, run.explain()

@@ -82,3 +82,46 @@ def test_the_shipped_example_config_loads() -> None:
     config = load_config(file=example, env={"CONFORMANCE_PASSWORD": "from-the-environment"})
     assert config.target == "https://vcenter.example.com"
     assert config.verify_tls and config.timeout == 30
+
+
+CREDENTIALS_IN_TARGET = [
+    "https://administrator:hunter22-secret@vc.example",
+    "https://hunter22-secret@vc.example",
+    "https://administrator%40vsphere.local:hunter22-secret@vc.example:443/",
+    "https://u:hunter22-secret@vc.example/api",  # a path too: still never echoed
+    "https://u:hunter22-secret@",  # no host either
+    "https://u:hunter22@secret@vc.example",  # an unescaped '@' in the password
+]
+
+
+@pytest.mark.parametrize("target", CREDENTIALS_IN_TARGET)
+@pytest.mark.parametrize("origin", ["file", "environment", "flag"])
+def test_credentials_in_the_target_are_refused_and_never_echoed(
+    tmp_path: Path, target: str, origin: str
+) -> None:
+    file = None
+    env = {"CONFORMANCE_PASSWORD": "pw"}
+    overrides = {}
+    if origin == "file":
+        file = tmp_path / "c.toml"
+        file.write_text(f'target = "{target}"\n')
+    elif origin == "environment":
+        env["CONFORMANCE_TARGET"] = target
+    else:
+        overrides["target"] = target
+    with pytest.raises(ConfigError) as info:
+        load_config(file=file, env=env, overrides=overrides)
+    message = str(info.value)
+    setting = {"file": f"{file}: target", "environment": "CONFORMANCE_TARGET"}.get(
+        origin, "--target"
+    )
+    assert message.startswith(f"{setting}: must not contain credentials"), message
+    assert "--user" in message and "--password-env" in message
+    assert "hunter22" not in message and "secret" not in message
+
+
+def test_a_target_that_is_not_text_is_refused(tmp_path: Path) -> None:
+    file = tmp_path / "c.toml"
+    file.write_text("target = 443\n")
+    with pytest.raises(ConfigError, match="target: 443 is not a URL"):
+        load_config(file=file, env={})
