@@ -11,7 +11,15 @@ import dataclasses
 import json
 from html import escape
 
-from . import URL_NOT_CONFIRMED, Catalog, ContractSection, Requirement, SeedPage, Source
+from . import (
+    URL_NOT_CONFIRMED,
+    Catalog,
+    ContractSection,
+    Excerpt,
+    Requirement,
+    SeedPage,
+    Source,
+)
 
 HOW_TO_RUN = [
     "# from a checkout of the vcenter-conformance repository:",
@@ -53,7 +61,7 @@ SHORT_LIST = 4
 
 
 def _cited(catalog: Catalog) -> list[Source]:
-    """Every source some requirement cites, seed pages first, in catalog order."""
+    """Every source some requirement cites: seed pages, contract sections, spec excerpts."""
     found: dict[str, Source] = {}
     for req in catalog:
         for source in req.cited_sources():
@@ -63,7 +71,8 @@ def _cited(catalog: Catalog) -> list[Source]:
         (s for s in found.values() if isinstance(s, ContractSection)),
         key=lambda s: tuple(int(n) for n in s.section.split(".")),
     )
-    return [*seeds, *sections]
+    specs = sorted((s for s in found.values() if isinstance(s, Excerpt)), key=lambda s: s.ref)
+    return [*seeds, *sections, *specs]
 
 
 def _cite_markdown(
@@ -73,6 +82,11 @@ def _cite_markdown(
         where = f"<{source.url}>" if source.url else URL_NOT_CONFIRMED
         return (
             f'API reference page "{source.title}", `{source.operation}`: {where} '
+            f"(text shipped as `conformance/catalog/{source.excerpt_path}`)"
+        )
+    if isinstance(source, Excerpt):
+        return (
+            f"{source.citation(max_items, requirement_id)} "
             f"(text shipped as `conformance/catalog/{source.excerpt_path}`)"
         )
     origins = "; ".join(o.describe(max_items, requirement_id) for o in source.origins)
@@ -91,10 +105,12 @@ def source_lines_markdown(req: Requirement) -> list[str]:
 
 def sources_appendix_markdown(catalog: Catalog) -> list[str]:
     lines = [
-        "Requirements quote two kinds of source: the vSphere Automation API reference "
-        "pages (`seeds/<file>`) and the wire contract (`contract.md §N`), distilled from "
+        "Requirements quote three kinds of source: the vSphere Automation API reference "
+        "pages (`seeds/<file>`), the wire contract (`contract.md §N`), distilled from "
         "VMware's SDK bindings, VMware's published /api specification and public field "
-        "reports. The text of each ships inside the package, under "
+        "reports, and excerpts of that published specification (`spec/<file>`: the "
+        "operations' responses and the definitions' fields, words unchanged). The text of "
+        "each ships inside the package, under "
         "`conformance/catalog/sources/`.",
         "",
     ]
@@ -113,6 +129,8 @@ def _cite_html(source: Source, requirement_id: str) -> str:
             f"API reference page &quot;{escape(source.title)}&quot;, "
             f"<code>{escape(source.operation)}</code>: {where}"
         )
+    if isinstance(source, Excerpt):
+        return _origin_html(source.citation(SHORT_LIST, requirement_id))
     origins = "; ".join(
         _origin_html(o.describe(SHORT_LIST, requirement_id)) for o in source.origins
     )
