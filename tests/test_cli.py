@@ -192,6 +192,9 @@ def test_catalog_command_lists_every_requirement(tmp_path: Path) -> None:
     html = cli("catalog", "--format", "html").stdout
     assert html.startswith("<!DOCTYPE html>") and all(f'id="{r.id}"' in html for r in catalog())
     assert "How to run the suite" in text and "How to run the suite" in html
+    for document in (text, html):  # what the levels mean for the verdict
+        assert "Levels and the verdict" in document and "--strict" in document
+        assert "INCOMPLETE (exit 3)" in document and "Warn" in document
 
 
 # -- outcomes: verdict, Warn, --strict, expiry, JUnit -----------------------------------------

@@ -18,7 +18,8 @@ STYLE = """
 /* the verdict banner opens the report; pytest-html's title, byline and counters
    ("N tests took", which leaves out skips and errors; "0 Reruns") would only mislead */
 h1#title, h1#title + p, .summary__data > h2, .run-count { display: none; }
-.filters input[data-test-result="rerun"], .filters span.rerun { display: none; }
+.filters input[data-test-result="rerun"], .filters span.rerun,
+.filters input[data-test-result="retried"], .filters span.retried { display: none; }
 .vcc-verdict { font-size: 15px; margin: 4px 0 12px; padding: 10px 14px; border-radius: 6px;
   color: #fff; }
 .vcc-verdict b { font-size: 30px; margin-right: 14px; vertical-align: middle; }
@@ -80,8 +81,11 @@ def verdict_banner(
     counts = ", ".join(
         f"{n} {s.value.replace('_', ' ')}"
         for s in STATUS_ORDER
-        if (n := sum(1 for r in results if r.status is s))
+        if (n := sum(1 for r in results if r.status is s and r.selected))
     )
+    not_selected = sum(1 for r in results if not r.selected)
+    if not_selected:
+        counts += f", {not_selected} not selected"
     by_test = ", ".join(
         f"{tests.count(s.value)} {s.value.replace('_', ' ')}"
         for s in STATUS_ORDER

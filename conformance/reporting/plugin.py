@@ -155,7 +155,8 @@ class ConformancePlugin:
         if report.skipped:
             outcome.status = Status.SKIP
             longrepr = report.longrepr
-            outcome.message = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+            reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+            outcome.message = reason.removeprefix("Skipped: ")
             return
         exc = call.excinfo.value if call.excinfo is not None else None
         if isinstance(exc, ConformanceFailures):
