@@ -126,6 +126,8 @@ def test_unreachable_target_exits_3_with_a_message(tmp_path: Path) -> None:
     assert run.returncode == 3, run.explain()
     assert "cannot reach" in run.stderr
     assert run.results["exit_code"] == 3 and "cannot reach" in run.results["error"]
+    assert run.results["verdict"] == "INCOMPLETE"
+    assert "could not run: cannot reach" in run.results["verdict_line"]
     assert set(run.statuses().values()) == {"not_run"}
 
 

@@ -368,3 +368,26 @@ def test_report_rows_show_skip_reasons_and_no_repeated_traceback() -> None:
     assert tidy[1].startswith("----- Captured log")  # captured output stays
     other = _html_row(skipped=False, vcc_tidy=False, longreprtext="Traceback ...")
     assert other[0] == "long representation\n"
+
+
+@pytest.mark.parametrize(
+    ("broken", "strict", "status"),
+    [
+        (["US-KEEPALIVE-PROGRESS"], False, Status.WARN),
+        (["US-KEEPALIVE-PROGRESS", "US-EXPIRATION-DEFAULT"], False, Status.WARN),
+        (["US-KEEPALIVE-PROGRESS", "US-LIST"], False, Status.FAIL),
+        (["US-KEEPALIVE-PROGRESS"], True, Status.FAIL),
+    ],
+)
+def test_a_test_whose_failures_are_all_shoulds_is_a_warn(
+    broken: list[str], strict: bool, status: Status
+) -> None:
+    from conformance.checks import ConformanceFailure, ConformanceFailures
+
+    plugin = ConformancePlugin(Config(run_id="r", strict=strict), catalog())
+    outcome = CaseOutcome("t", "t", broken)
+    failures = ConformanceFailures([ConformanceFailure(req, "broken") for req in broken])
+    call = SimpleNamespace(excinfo=SimpleNamespace(value=failures))
+    report = SimpleNamespace(passed=False, skipped=False, when="call")
+    plugin._classify(outcome, call, report)  # type: ignore[arg-type]
+    assert outcome.status is status

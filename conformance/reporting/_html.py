@@ -96,7 +96,7 @@ def verdict_banner(
         f"<b>{verdict.value}</b> exit code {exit_code}: {escape(VERDICT_MEANING[verdict])}",
         f"<br>{len(results)} requirements: {escape(counts)}",
         f"<br>{len(tests)} tests: {escape(by_test)}" if tests else "",
-        f"<br>MUST not judged: {escape(', '.join(unjudged))}" if unjudged else "",
+        f"<br>{len(unjudged)} MUST not judged: {escape(', '.join(unjudged))}" if unjudged else "",
     ]
     return f'<div class="vcc-verdict {verdict.value}">{"".join(lines)}</div>'
 

@@ -255,8 +255,13 @@ def verdict_line(verdict: str, exit_code: int, requirements: list[dict[str, Any]
     line = f"{verdict} (exit {exit_code}): {len(requirements)} requirements: {parts}"
     unjudged = [r["id"] for r in requirements if r.get("unjudged_must")]
     if unjudged:
-        line += f"; MUST not judged: {', '.join(unjudged)}"
+        line += f"; MUST not judged: {_first_few(unjudged)}"
     return line
+
+
+def _first_few(ids: list[str], few: int = 5) -> str:
+    shown = ", ".join(ids[:few])
+    return shown if len(ids) <= few else f"{shown} and {len(ids) - few} more"
 
 
 def build_results(
