@@ -99,7 +99,7 @@ class RunDiff:
         return "no regression"
 
 
-#: pass (or its kin) before, and after the suite could not tell
+#: judged without a Fail before; after, the suite could not tell
 _JUDGED = (Status.PASS, Status.WARN, Status.KNOWN_DEVIATION)
 _UNJUDGED = (Status.ERROR, Status.SKIP, Status.NOT_RUN)
 
@@ -136,7 +136,7 @@ def compare(before: dict[str, Any], after: dict[str, Any], *, strict: bool = Fal
         change = Change(req_id, req["title"], was, status, req["message"])
         if was is status:
             continue
-        if was in _JUDGED and status is Status.FAIL:
+        if was in (Status.PASS, Status.WARN) and status is Status.FAIL:
             diff.regressions.append(change)
         elif was in _JUDGED and status in _UNJUDGED:
             diff.unjudged.append(change)
