@@ -391,3 +391,12 @@ def test_a_test_whose_failures_are_all_shoulds_is_a_warn(
     report = SimpleNamespace(passed=False, skipped=False, when="call")
     plugin._classify(outcome, call, report)  # type: ignore[arg-type]
     assert outcome.status is status
+
+
+def test_a_warn_row_does_not_say_failed() -> None:
+    plugin = ConformancePlugin(Config(run_id="r"), catalog())
+    cells = ['<td class="col-result">Failed</td>', "<td>id</td>"]
+    report = SimpleNamespace(vcc_requirements=["US-KEEPALIVE-PROGRESS"], vcc_status=Status.WARN)
+    report.when = "call"
+    plugin.pytest_html_results_table_row(report, cells)
+    assert cells[0] == '<td class="col-result">Warn (a SHOULD)</td>' and cells[2] == "<td>WARN</td>"

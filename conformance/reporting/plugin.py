@@ -235,6 +235,9 @@ class ConformancePlugin:
         status = getattr(report, "vcc_status", None)
         cells.insert(1, f'<td class="col-requirement">{", ".join(requirements)}</td>')
         cells.insert(2, f"<td>{status.value.upper() if status else ''}</td>")
+        if status is Status.WARN and report.when == "call":
+            # pytest saw a failed test; the suite calls a broken SHOULD a Warn.
+            cells[0] = cells[0].replace(">Failed<", ">Warn (a SHOULD)<")
 
     def pytest_html_results_table_html(self, report: Any, data: list[str]) -> None:
         """Skip rows show the reason, not a (path, line, reason) tuple; a conformance
