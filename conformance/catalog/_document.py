@@ -32,13 +32,32 @@ HOW_TO_RUN = [
 INTRO = (
     "This document lists what an implementation of the vSphere Automation API "
     "(/api) Content Library update sessions and download sessions must do to pass "
-    "vcenter-conformance. MUST requirements are acceptance criteria; SHOULD "
-    "requirements are reported the same way and may be listed as known deviations "
-    "in a vendor profile with a reason and an expiry date. Each requirement quotes "
-    "the documentation it comes from: the vSphere Automation API reference pages "
+    "vcenter-conformance. Each requirement quotes the documentation it comes from: "
+    "the vSphere Automation API reference pages "
     '("seeds") or the wire contract distilled from VMware\'s SDK bindings and '
     'published specifications ("contract.md").'
 )
+
+#: What MUST and SHOULD mean for the verdict, and what --strict changes.
+LEVELS_AND_VERDICT = [
+    "MUST: an acceptance criterion. A target that breaks it gets Fail, and the run's "
+    "verdict is FAIL (exit code 1).",
+    "SHOULD: a recommendation the sources make but do not require (for example a "
+    "default the documentation calls configurable). A target that breaks it gets "
+    "Warn: shown in the console, the report, junit.xml (as a passed test with the "
+    "property conformance_status=warn) and results.json, but the verdict stays PASS "
+    "(exit code 0). With `--strict` (or the setting strict = true) a Warn counts as "
+    "a Fail.",
+    "Either level may be listed as a known deviation in a vendor profile, with a "
+    "reason, a link and an expiry date; until it expires it does not fail the run.",
+    "Verdict: PASS (exit 0) when every requirement the run judged passed (Warns "
+    "allowed); FAIL (exit 1) when one failed; INCOMPLETE (exit 3) when the suite "
+    "could not judge everything it was asked to: an Error (network, timeout, 5xx, "
+    "a setup step refused), or a selected MUST that ended Skip or not run. A MUST "
+    "is never left unjudged in a PASS. Requirements that no selected test cites "
+    "(deselected with -k or --no-property-tests) are reported as not selected. "
+    "Exit code 2 is a usage or configuration error.",
+]
 
 
 def describe_test(test: str) -> str:
@@ -186,9 +205,11 @@ def render_markdown(catalog: Catalog, version: str) -> str:
         *HOW_TO_RUN,
         "```",
         "",
-        "Exit code 0: every requirement passed; 1: a requirement failed; 2: usage or "
-        "configuration error; 3: the suite could not run or judge. The run writes "
-        "`report.html`, `junit.xml` and `results.json` under `reports/<run-id>/`.",
+        "The run writes `report.html`, `junit.xml` and `results.json` under `reports/<run-id>/`.",
+        "",
+        "## Levels and the verdict",
+        "",
+        *[f"- {line}" for line in LEVELS_AND_VERDICT],
         "",
         "## Sources",
         "",
@@ -221,7 +242,9 @@ def render_html(catalog: Catalog, version: str) -> str:
         f"<p>{escape(INTRO)}</p>",
         "<h2>How to run the suite</h2><pre>",
         escape("\n".join(HOW_TO_RUN)),
-        "</pre><h2>Contents</h2><ul>",
+        "</pre><h2>Levels and the verdict</h2><ul>",
+        *[f"<li>{escape(line)}</li>" for line in LEVELS_AND_VERDICT],
+        "</ul><h2>Contents</h2><ul>",
     ]
     areas = _areas(catalog)
     for area, members in areas.items():
