@@ -1,8 +1,10 @@
 """``vcenter-conformance``: run the suite, serve the mock, print the catalog.
 
-Exit codes of ``run``: 0 every requirement passed; 1 the target failed a
-requirement; 2 usage or configuration error; 3 the suite could not run or
-judge (unreachable target, refused login, Error outcomes without a Fail).
+Exit codes of ``run`` (:data:`RUN_EXIT_CODES`): 0 PASS; 1 FAIL; 2 usage or
+configuration error; 3 INCOMPLETE or could not run (unreachable target, refused
+login, a ``--datastore`` the target does not list). A wrong ``--datastore`` is 3,
+like a refused login: both are found only by asking the target, and both write a
+results.json that says why nothing ran.
 """
 
 from __future__ import annotations
@@ -25,6 +27,23 @@ from .config import Config, ConfigError, load_config
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
+#: the session timeout the bundled mock is started with: expiry is judged in seconds
+BUNDLED_MOCK_SESSION_TIMEOUT = 20.0
+
+RUN_EXIT_CODES = """\
+exit codes:
+  0  PASS: every requirement the run judged passed; a broken SHOULD is a Warn,
+     shown in every report, and still exits 0 (unless --strict)
+  1  FAIL: the target broke a requirement (a MUST; a SHOULD too with --strict)
+  2  usage or configuration error (the message names the setting and the fix)
+  3  INCOMPLETE: the suite could not judge everything it was asked to (an Error:
+     network, timeout, 5xx, broken setup; or a selected MUST that ended Skip or
+     not run), or the suite could not run at all (unreachable target, refused
+     login); requirements deselected with -k or --no-property-tests do not count
+
+The verdict (PASS / FAIL / INCOMPLETE, with counts) is the first line of the
+summary, the top of report.html and "verdict" in results.json.
+"""
 
 
 class UsageError(Exception):
@@ -61,7 +80,11 @@ def _config_from(args: argparse.Namespace) -> Config:
         "run_id": args.run_id,
         "max_examples": args.max_examples,
         "profile": getattr(args, "profile", None),
+        "expiry_wait": getattr(args, "expiry_wait", None),
+        "session_timeout": getattr(args, "session_timeout", None),
     }
+    if getattr(args, "strict", False):
+        overrides["strict"] = True
     if args.insecure:
         overrides["verify_tls"] = False
     if args.no_property_tests:
@@ -86,14 +109,20 @@ def _target(settings: Config) -> Iterator[Config]:
     from .mock import MockServer, MockSettings  # the CLI, not the suite, knows the mock
 
     password = secrets.token_urlsafe(18)
-    with MockServer(MockSettings(user=settings.user, password=password)) as server:
-        yield dataclasses.replace(settings, target=server.url, password=password)
+    # Sessions expire after a short, announced timeout (the report header says so):
+    # the run judges expiry without waiting vCenter's default five minutes.
+    timeout = settings.session_timeout or BUNDLED_MOCK_SESSION_TIMEOUT
+    mock = MockSettings(user=settings.user, password=password, session_timeout=timeout)
+    with MockServer(mock) as server:
+        yield dataclasses.replace(
+            settings, target=server.url, password=password, session_timeout=timeout
+        )
 
 
 def _preflight(settings: Config) -> str | None:
     """Log in once before pytest starts; return why the suite cannot run, if it cannot."""
-    from .client import ClientError, LoginFailed
-    from .sandbox import connect
+    from .client import ClientError, LoginFailed, VcenterApi
+    from .sandbox import connect, datastore_problem
 
     client = connect(settings)
     try:
@@ -102,10 +131,15 @@ def _preflight(settings: Config) -> str | None:
         return str(exc)
     except ClientError as exc:
         return f"cannot reach {settings.target}: {exc}"
+    try:
+        # A wrong --datastore would end every test in the same setup Error: say it once.
+        problem = datastore_problem(VcenterApi(client), settings)
+    except ClientError as exc:
+        problem = f"listing datastores on {settings.target} failed: {exc}"
     with contextlib.suppress(ClientError):
         client.logout()  # best effort: the suite's own login is what matters
     client.close()
-    return None
+    return problem
 
 
 def _pytest_args(settings: Config, args: argparse.Namespace) -> list[str]:
@@ -164,7 +198,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             _write_unrun_results(live, problem)
             return EXIT_CANNOT_RUN
         live.run_dir.mkdir(parents=True, exist_ok=True)
-        plugin = ConformancePlugin(live, catalog(), profile=profile)
+        plugin = ConformancePlugin(
+            live, catalog(), profile=profile, mock_started=settings.uses_bundled_mock
+        )
         try:
             code = pytest.main(_pytest_args(live, args), plugins=[plugin])
         except Exception as exc:  # pytest itself broke, e.g. formatting a Ctrl-C traceback
@@ -200,19 +236,24 @@ def _write_unrun_results(settings: Config, problem: str) -> None:
         run={"id": settings.run_id, "target": settings.target, "config": settings.redacted()},
         catalog=catalog(),
         outcomes=[],
+        selected=set(catalog().ids),
     )
     results["exit_code"] = EXIT_CANNOT_RUN
     results["error"] = GLOBAL_REDACTOR.redact(problem)
+    results["verdict_line"] += f"; the suite could not run: {results['error']}"
     write_json(settings.run_dir / "results.json", results)
 
 
 def _print_summary(results: dict[str, Any], settings: Config) -> None:
-    req = results["summary"]["requirements"]
-    parts = ", ".join(f"{n} {status}" for status, n in req.items() if n)
-    print(f"\nvcenter-conformance {results['run']['id']}: requirements: {parts}")
+    print(f"\nVERDICT {results['verdict_line']}")
+    print(f"vcenter-conformance run {results['run']['id']}")
     for r in results["requirements"]:
-        if r["status"] in ("fail", "error"):
-            print(f"  {r['status'].upper():5} {r['id']}: {r['message'][:160]}")
+        if r["status"] in ("fail", "error", "warn") or r["unjudged_must"]:
+            # the first line whole: error messages put their cause there, not past a cut
+            label = r["status"].upper().replace("_", " ")
+            print(f"  {label:7} {r['level']:6} {r['id']}: {r['message'].partition(chr(10))[0]}")
+    if results.get("strict"):
+        print("--strict: a broken SHOULD counts as a Fail")
     print(f"HTML report: {settings.run_dir / 'report.html'}")
     print(f"JUnit XML:   {settings.run_dir / 'junit.xml'}")
     print(f"Results:     {settings.run_dir / 'results.json'}")
@@ -253,14 +294,15 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 # -- diff --------------------------------------------------------------------
 def cmd_diff(args: argparse.Namespace) -> int:
-    """Compare two runs; exit 1 on any regression (pass -> fail)."""
+    """Compare two runs; exit 1 on any regression (pass -> fail), 3 when the after-run
+    could not judge (it was INCOMPLETE, or a requirement is no longer judged)."""
     from .reporting.diff import compare, load, render_html, render_text
 
     try:
         before, after = load(args.before), load(args.after)
     except (OSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    diff = compare(before, after)
+    diff = compare(before, after, strict=args.strict)
     sys.stdout.write(render_text(diff))
     html_path = args.html or (
         (args.after if args.after.is_dir() else args.after.parent) / "diff.html"
@@ -306,15 +348,76 @@ def cmd_mock(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: What each ``--fault-spec`` key does (``mock --help``); a test keeps it in step with ``Faults``.
+FAULT_SPEC_KEYS = {
+    "drop_rate": "probability (0-1) that a matched request is dropped (connection closed)",
+    "drop_every": "drop every Nth matched request (0: never)",
+    "unavailable_rate": "probability (0-1) of answering 503 SERVICE_UNAVAILABLE",
+    "unavailable_every": "answer 503 SERVICE_UNAVAILABLE to every Nth matched request (0: never)",
+    "delay_seconds": "delay before answering (or dropping), in seconds (at most 300)",
+    "delay_rate": "probability (0-1) that a matched request is delayed",
+    "delay_every": "delay every Nth matched request; with delay_rate also 0, delay every one",
+    "paths": "path prefix the faults apply to (whole segments; repeatable; default /api)",
+    "include_login": "true: POST /api/session (login) is faulted too (default false)",
+    "seed": "seed of the random choices, for a reproducible run (default none: a fresh seed)",
+}
+
+
+def mock_epilog() -> str:
+    """The flaws and the fault-spec keys, for ``mock --help`` (imports the mock's tables)."""
+    import textwrap
+
+    from .mock import FLAWS
+
+    lines = ["flaws (--flaw NAME; each breaks one rule, for proving the suite's checks):"]
+    for name, what in FLAWS.items():
+        lines += textwrap.wrap(
+            f"{name}: {what}",
+            width=96,
+            initial_indent="  ",
+            subsequent_indent="      ",
+            break_on_hyphens=False,
+        )
+    lines += ["", "fault spec (--fault-spec key=value,...; a request under `paths` is matched):"]
+    for key, what in FAULT_SPEC_KEYS.items():
+        lines += textwrap.wrap(
+            f"{key}: {what}",
+            width=96,
+            initial_indent="  ",
+            subsequent_indent="      ",
+            break_on_hyphens=False,
+        )
+    lines += ["", "example: mock --password-env MOCK_PW --fault-spec unavailable_every=5,seed=1"]
+    return "\n".join(lines)
+
+
+class _MockHelp(argparse.Action):
+    """``mock --help``: lists the flaws and fault keys, importing the mock only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        parser.epilog = mock_epilog()
+        parser.print_help()
+        parser.exit()
+
+
 # -- catalog -----------------------------------------------------------------
 def cmd_catalog(args: argparse.Namespace) -> int:
     """Write the acceptance document (md, html) or the catalog as data (json)."""
     from .catalog import catalog
-    from .catalog._document import render_html, render_markdown
+    from .catalog._document import render_html, render_json, render_markdown
 
     cat = catalog()
     if args.format == "json":
-        text = json.dumps([dataclasses.asdict(r) for r in cat], indent=2) + "\n"
+        text = render_json(cat)
     elif args.format == "html":
         text = render_html(cat, __version__)
     else:
@@ -353,7 +456,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the suite (against the bundled mock unless --target)")
+    run = sub.add_parser(
+        "run",
+        help="run the suite (against the bundled mock unless --target)",
+        description="Run the suite (against the bundled mock unless --target).",
+        epilog=RUN_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_target_arguments(run)
     run.add_argument("--datastore", help="datastore id backing the sandbox library")
     run.add_argument("--reports-dir", type=Path, help="where run reports go (default reports/)")
@@ -364,6 +473,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-property-tests", action="store_true", help="skip the Schemathesis tests")
     run.add_argument(
         "--profile", help="vendor profile: report its known deviations as such (name or file)"
+    )
+    run.add_argument(
+        "--strict", action="store_true", help="a broken SHOULD (Warn) counts as a Fail"
+    )
+    run.add_argument(
+        "--expiry-wait",
+        type=float,
+        metavar="SECONDS",
+        help="the most the expiry test, run last, may wait for the session made at the start "
+        "to expire (default 360; 0 skips it, and the verdict is INCOMPLETE)",
+    )
+    run.add_argument(
+        "--session-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="the update-session expiration timeout the target is configured with "
+        f"(default 300, vCenter's; the bundled mock: {BUNDLED_MOCK_SESSION_TIMEOUT:g})",
     )
     run.add_argument("-k", help="only tests matching this pytest -k expression")
     run.add_argument("-v", "--verbose", action="store_true", help="one line per test")
@@ -386,14 +512,41 @@ def build_parser() -> argparse.ArgumentParser:
         no_property_tests=False,
     )
 
-    mock = sub.add_parser("mock", help="serve the bundled mock vCenter")
-    mock.add_argument("--host", default="127.0.0.1")
-    mock.add_argument("--port", type=int, default=8989)
-    mock.add_argument("--user", default="administrator@vsphere.local")
+    mock = sub.add_parser(
+        "mock",
+        help="serve the bundled mock vCenter",
+        description="Serve the bundled mock vCenter (HTTP, or HTTPS with --tls) until Ctrl-C.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+    )
+    mock.add_argument(
+        "-h", "--help", action=_MockHelp, help="show this help (options, flaws, fault spec)"
+    )
+    mock.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default %(default)s)"
+    )
+    mock.add_argument(
+        "--port", type=int, default=8989, help="port to listen on (default %(default)s)"
+    )
+    mock.add_argument(
+        "--user", default="administrator@vsphere.local", help="the one user (default %(default)s)"
+    )
     mock_secret = mock.add_mutually_exclusive_group()
-    mock_secret.add_argument("--password-env", metavar="VAR")
-    mock_secret.add_argument("--password")
-    mock.add_argument("--flaw", action="append", help="break one rule (test-only; repeatable)")
+    mock_secret.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="environment variable holding that user's password (or set CONFORMANCE_PASSWORD)",
+    )
+    mock_secret.add_argument(
+        "--password",
+        help="the password itself (visible to other local users: prefer --password-env)",
+    )
+    mock.add_argument(
+        "--flaw",
+        action="append",
+        metavar="NAME",
+        help="break one rule, named below (test-only; repeatable)",
+    )
     mock.add_argument(
         "--variant",
         action="append",
@@ -405,16 +558,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--fault-spec",
         action="append",
         metavar="SPEC",
-        help="inject faults, e.g. unavailable_every=3,delay_seconds=2 (test-only)",
+        help="inject network faults, e.g. unavailable_every=3,delay_seconds=2; "
+        "keys below (test-only; repeatable, joined with commas)",
     )
     mock.add_argument("--tls", action="store_true", help="serve HTTPS with a fresh self-signed CA")
-    mock.add_argument("--tls-dir", help="where --tls writes ca.pem, server.pem, server-key.pem")
+    mock.add_argument(
+        "--tls-dir",
+        help="where --tls writes ca.pem, server.pem, server-key.pem (default: a temp dir)",
+    )
     mock.set_defaults(func=cmd_mock)
 
-    diff = sub.add_parser("diff", help="compare two runs (e.g. before and after an upgrade)")
+    diff = sub.add_parser(
+        "diff",
+        help="compare two runs (e.g. before and after an upgrade)",
+        epilog="exit codes: 0 no regression; 1 a requirement passed before and fails after "
+        "(with --strict: or warns after); 2 usage error; 3 no pass -> fail, but the after-run "
+        "could not judge (verdict INCOMPLETE or exit 3, or a requirement passed before and "
+        "is now Error, Skip or not run)",
+    )
     diff.add_argument("before", type=Path, help="results.json (or its run directory) before")
     diff.add_argument("after", type=Path, help="results.json (or its run directory) after")
     diff.add_argument("--html", type=Path, help="where to write the HTML (default: beside AFTER)")
+    diff.add_argument(
+        "--strict", action="store_true", help="a pass that became a Warn counts as a regression"
+    )
     diff.set_defaults(func=cmd_diff)
 
     cat = sub.add_parser(

@@ -17,6 +17,20 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from ._sources import (
+    URL_NOT_CONFIRMED,
+    ContractSection,
+    Excerpt,
+    Origin,
+    SeedPage,
+    Source,
+    Sources,
+    UnknownSource,
+    load_sources,
+    source_refs,
+    sources,
+)
+
 _HERE = Path(__file__).resolve().parent
 
 #: The seed pages (API reference pages this project implements) by file name.
@@ -82,6 +96,10 @@ class Requirement:
     @property
     def seed_pages(self) -> tuple[str, ...]:
         return tuple(_SEED_REF.findall(self.source))
+
+    def cited_sources(self) -> list[Source]:
+        """The seed pages and contract sections ``source`` names, from the registry."""
+        return sources().resolve(self.source)
 
 
 @dataclass(frozen=True)
@@ -156,6 +174,36 @@ def _accepted_error(entry: dict[str, Any]) -> AcceptedError:
     )
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A legitimate server choice (the mock's ``--variant NAME``) and what tolerates it."""
+
+    name: str
+    room: str
+    requirements: tuple[str, ...]
+    warns: tuple[str, ...] = ()
+
+
+@cache
+def variants() -> tuple[Variant, ...]:
+    """``variants.yaml``: each variant, why the sources allow it, the requirements it meets."""
+    data = yaml.safe_load((_HERE / "variants.yaml").read_text(encoding="utf-8"))
+    return tuple(
+        Variant(
+            name=entry["name"],
+            room=entry["room"],
+            requirements=tuple(entry["requirements"]),
+            warns=tuple(entry.get("warns", ())),
+        )
+        for entry in data
+    )
+
+
+def tolerated_variants(requirement_id: str) -> tuple[str, ...]:
+    """The variants whose choice the checks of ``requirement_id`` are proved to accept."""
+    return tuple(v.name for v in variants() if requirement_id in v.requirements)
+
+
 @cache
 def catalog() -> Catalog:
     """The packaged catalog, loaded once."""
@@ -164,10 +212,24 @@ def catalog() -> Catalog:
 
 __all__ = [
     "SEED_PAGES",
+    "URL_NOT_CONFIRMED",
     "AcceptedError",
     "Catalog",
     "CatalogError",
+    "ContractSection",
+    "Excerpt",
+    "Origin",
     "Requirement",
+    "SeedPage",
+    "Source",
+    "Sources",
+    "UnknownSource",
+    "Variant",
     "catalog",
     "load_catalog",
+    "load_sources",
+    "source_refs",
+    "sources",
+    "tolerated_variants",
+    "variants",
 ]

@@ -198,6 +198,25 @@ def no_operation_for_method(method: str, path: str, allowed: str) -> OperationNo
     )
 
 
+def unknown_service(service: str) -> OperationNotFound:
+    """A JSON-RPC call to a service the mock does not serve (wording of §9's 6.7 reply)."""
+    return OperationNotFound(
+        Message(
+            "vapi.method.input.invalid.interface", f"Cannot find service '{service}'.", (service,)
+        )
+    )
+
+
+def unknown_operation(service: str, operation: str) -> OperationNotFound:
+    return OperationNotFound(
+        Message(
+            "vapi.method.input.invalid.method",
+            f"Cannot find operation '{operation}' in service '{service}'.",
+            (operation, service),
+        )
+    )
+
+
 def invalid_argument(message_id: str, text: str, *args: str) -> InvalidArgument:
     return InvalidArgument(Message(message_id, text, args))
 

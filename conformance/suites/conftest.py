@@ -8,8 +8,11 @@ conformance.suites``, from ``--conformance-config`` and ``CONFORMANCE_*``.
 from __future__ import annotations
 
 import contextlib
-import uuid
+import email.utils
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,8 +23,9 @@ from conformance.client import ClientError, Exchange, VcenterApi, VcenterClient
 from conformance.config import Config, ConfigError, load_config
 from conformance.profiles import ProfileError, load_profile
 from conformance.reporting.plugin import EXCHANGES_KEY, PLUGIN_NAME, ConformancePlugin
-from conformance.sandbox import Sandbox, connect
+from conformance.sandbox import Sandbox, connect, require
 
+from ._unknown_ids import UnknownIds
 from ._verify import Verifier
 
 VERIFIER_KEY = pytest.StashKey[Verifier]()
@@ -43,6 +47,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "destructive: changes state on the target (in the sandbox)")
     config.addinivalue_line("markers", "optional(feature): needs an optional target feature")
     config.addinivalue_line("markers", "fuzz: generated (property-based) requests")
+    config.addinivalue_line(
+        "markers", "judged_last: runs after every other test (it waits on the clock)"
+    )
     if _plugin(config) is not None:
         return
     option = config.getoption("--conformance-config")
@@ -64,6 +71,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(
         ConformancePlugin(settings, catalog(), profile=profile), PLUGIN_NAME
     )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that wait for time to pass go last, so the run works while it passes."""
+    items.sort(key=lambda item: item.get_closest_marker("judged_last") is not None)
 
 
 def _plugin(config: pytest.Config) -> ConformancePlugin | None:
@@ -97,9 +110,14 @@ def settings(pytestconfig: pytest.Config) -> Config:
 
 
 @pytest.fixture(scope="session")
-def _exchange_listeners() -> list[Callable[[Exchange], None]]:
-    """Where each test's recorder hooks in; shared by every client the suite makes."""
-    return []
+def _exchange_listeners(pytestconfig: pytest.Config) -> list[Callable[[Exchange], None]]:
+    """Where each test's recorder hooks in; shared by every client the suite makes.
+
+    The plugin sees every exchange too, so that the coverage counts the requests
+    no test made (sandbox setup and cleanup, login) as well.
+    """
+    plugin = _plugin(pytestconfig)
+    return [plugin.observe_exchange] if plugin is not None else []
 
 
 def _fanout(listeners: list[Callable[[Exchange], None]]) -> Callable[[Exchange], None]:
@@ -202,7 +220,78 @@ def download_session(sandbox: Sandbox, item: str) -> str:
     return sandbox.new_download_session(item)
 
 
+@pytest.fixture(scope="session")
+def _unknown_ids(sandbox: Sandbox) -> UnknownIds:
+    return UnknownIds(
+        {
+            "item": sandbox.new_item,
+            "update_session": lambda: sandbox.new_update_session(sandbox.new_item()),
+            "download_session": lambda: sandbox.new_download_session(sandbox.new_item()),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class ExpiryProbe:
+    """An update session made at the start of the run and left alone, for the expiry test.
+
+    ``lifetime_s`` is its expiration_time minus the Date of the answer that gave
+    it (None, with ``unknown_because``, when the target does not say).
+    """
+
+    session_id: str
+    lifetime_s: float | None
+    read_at: float  # time.monotonic() when that answer came
+    unknown_because: str = ""
+
+    def seconds_left(self) -> float:
+        assert self.lifetime_s is not None
+        return self.lifetime_s - (time.monotonic() - self.read_at)
+
+
+@pytest.fixture(scope="session")
+def expiry_probe(sandbox: Sandbox) -> ExpiryProbe:
+    session_id = sandbox.new_update_session(sandbox.new_item())
+    exchange = require(
+        sandbox.api.update_sessions.get(session_id), 200, "get of the new update session"
+    )
+    read_at = time.monotonic()
+    body = exchange.json if isinstance(exchange.json, dict) else {}
+    date, expiration = exchange.header("Date"), body.get("expiration_time")
+    if not date:
+        return ExpiryProbe(session_id, None, read_at, "the target sends no Date header")
+    try:
+        expires = datetime.fromisoformat(str(expiration).replace("Z", "+00:00"))
+        lifetime = (expires - email.utils.parsedate_to_datetime(date)).total_seconds()
+    except (TypeError, ValueError):
+        because = f"expiration_time {expiration!r} is not an RFC 3339 date-time with a zone"
+        return ExpiryProbe(session_id, None, read_at, because)
+    return ExpiryProbe(session_id, lifetime, read_at)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_expiry_probe_early(request: pytest.FixtureRequest) -> None:
+    """Make the expiry probe with the first test, when a selected test uses it: the
+    run's other tests then take the time its expiry needs. A problem making it is
+    the expiry test's Error, not the first test's."""
+    if any("expiry_probe" in getattr(i, "fixturenames", ()) for i in request.session.items):
+        with contextlib.suppress(Exception):
+            request.getfixturevalue("expiry_probe")
+
+
 @pytest.fixture
-def unknown_id() -> str:
-    """A well-formed id no target has issued."""
-    return str(uuid.uuid4())
+def unknown_item_id(_unknown_ids: UnknownIds) -> str:
+    """A library item id in the target's own format that it never issued."""
+    return _unknown_ids.of("item")
+
+
+@pytest.fixture
+def unknown_update_session_id(_unknown_ids: UnknownIds) -> str:
+    """An update session id in the target's own format that it never issued."""
+    return _unknown_ids.of("update_session")
+
+
+@pytest.fixture
+def unknown_download_session_id(_unknown_ids: UnknownIds) -> str:
+    """A download session id in the target's own format that it never issued."""
+    return _unknown_ids.of("download_session")

@@ -6,23 +6,23 @@ contract.md §3 and §4 for the operations the pages name but do not detail.
 
 from __future__ import annotations
 
-import email.utils
 import time
 import uuid
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.checks import check_datetime
+from conformance.checks import check_datetime, instant, is_later, read_http_date
 from conformance.client import Exchange, VcenterApi
 from conformance.sandbox import Sandbox, require
 
 from ._verify import Verifier, verify_list_filter
 
+if TYPE_CHECKING:
+    from .conftest import ExpiryProbe
+
 pytestmark = pytest.mark.destructive
 
-NACS = "NOT_ALLOWED_IN_CURRENT_STATE"
 WARNING_BEHAVIOR = [{"type": "SELF_SIGNED_CERTIFICATE", "ignored": True}]
 
 
@@ -37,8 +37,9 @@ def get_state(api: VcenterApi, verify: Verifier, session_id: str, requirement: s
     return str(get_model(api, verify, session_id, requirement).get("state"))
 
 
-def parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+def moved_forward(before: Any, after: Any, requirement: str) -> bool:
+    """Whether ``expiration_time`` moved forward; a value it cannot read is not judged."""
+    return is_later(after, before, "expiration_time", requirement)
 
 
 @pytest.mark.requirement("US-CREATE-201")
@@ -61,14 +62,12 @@ def test_update_session_create_returns_bare_id(
 
 @pytest.mark.requirement("US-CREATE-UNKNOWN-ITEM-404")
 def test_update_session_create_on_unknown_item_is_not_found(
-    api: VcenterApi, sandbox: Sandbox, verify: Verifier, unknown_id: str
+    api: VcenterApi, sandbox: Sandbox, verify: Verifier, unknown_item_id: str
 ) -> None:
-    exchange = api.update_sessions.create({"library_item_id": unknown_id})
+    exchange = api.update_sessions.create({"library_item_id": unknown_item_id})
     sandbox.track_created(exchange, "update")
     verify.error(
         exchange,
-        status=404,
-        error_type="NOT_FOUND",
         requirement="US-CREATE-UNKNOWN-ITEM-404",
         what="update session create on an unknown library item",
     )
@@ -82,8 +81,6 @@ def test_update_session_create_without_item_is_invalid_argument(
     sandbox.track_created(exchange, "update")
     verify.error(
         exchange,
-        status=400,
-        error_type="INVALID_ARGUMENT",
         requirement="US-CREATE-MISSING-ITEM-400",
         what="update session create without library_item_id",
     )
@@ -97,8 +94,6 @@ def test_update_session_second_create_on_active_item_is_refused(
     sandbox.track_created(exchange, "update")
     verify.error(
         exchange,
-        status=(400, 500),
-        error_type="RESOURCE_BUSY",
         requirement="US-ONE-ACTIVE-PER-ITEM",
         what="a second update session create on an item with an ACTIVE session",
     )
@@ -188,12 +183,10 @@ def test_update_session_list_filters_by_library_item(
 
 @pytest.mark.requirement("US-LIST-UNKNOWN-ITEM-404")
 def test_update_session_list_of_unknown_item_is_not_found(
-    api: VcenterApi, verify: Verifier, unknown_id: str
+    api: VcenterApi, verify: Verifier, unknown_item_id: str
 ) -> None:
     verify.error(
-        api.update_sessions.list(library_item_id=unknown_id),
-        status=404,
-        error_type="NOT_FOUND",
+        api.update_sessions.list(library_item_id=unknown_item_id),
         requirement="US-LIST-UNKNOWN-ITEM-404",
         what="update session list of an unknown library item",
     )
@@ -217,8 +210,6 @@ def test_update_session_complete_then_delete(
     )
     verify.error(
         api.update_sessions.get(update_session),
-        status=404,
-        error_type="NOT_FOUND",
         requirement="US-DELETE-DONE-204",
         what="get after delete",
     )
@@ -238,8 +229,6 @@ def test_update_session_delete_after_cancel_and_fail(
     )
     verify.error(
         api.update_sessions.get(update_session),
-        status=404,
-        error_type="NOT_FOUND",
         requirement="US-DELETE-DONE-204",
         what="get after delete",
     )
@@ -251,8 +240,6 @@ def test_update_session_delete_while_active_is_rejected(
 ) -> None:
     verify.error(
         api.update_sessions.delete(update_session),
-        status=400,
-        error_type=NACS,
         requirement="US-DELETE-ACTIVE-400",
         what="delete of an ACTIVE update session",
     )
@@ -282,12 +269,10 @@ UNKNOWN_ID_OPERATIONS = {
 @pytest.mark.requirement("US-UNKNOWN-ID-404")
 @pytest.mark.parametrize("operation", list(UNKNOWN_ID_OPERATIONS))
 def test_update_session_unknown_id_is_not_found(
-    api: VcenterApi, verify: Verifier, unknown_id: str, operation: str
+    api: VcenterApi, verify: Verifier, unknown_update_session_id: str, operation: str
 ) -> None:
     verify.error(
-        UNKNOWN_ID_OPERATIONS[operation](api, unknown_id),
-        status=404,
-        error_type="NOT_FOUND",
+        UNKNOWN_ID_OPERATIONS[operation](api, unknown_update_session_id),
         requirement="US-UNKNOWN-ID-404",
         what=f"{operation} of an unknown update session",
     )
@@ -312,19 +297,20 @@ def test_update_session_operations_when_not_active_are_rejected(
     api: VcenterApi, update_session: str, verify: Verifier, state: str, operation: str
 ) -> None:
     require(ACTIVE_ONLY_OPERATIONS[ENDINGS[state]](api, update_session), 204, ENDINGS[state])
+    # Which state the ending reached is its own requirement's business (US-CANCEL-CANCELED,
+    # US-COMPLETE-DONE, US-FAIL-ERROR); here only that the refusal leaves it as it was.
+    before = get_state(api, verify, update_session, "US-NOT-ACTIVE-400")
     verify.error(
         ACTIVE_ONLY_OPERATIONS[operation](api, update_session),
-        status=400,
-        error_type=NACS,
         requirement="US-NOT-ACTIVE-400",
         what=f"{operation} of a {state} update session",
     )
     after = get_state(api, verify, update_session, "US-NOT-ACTIVE-400")
     verify.that(
-        after == state,
+        after == before,
         "US-NOT-ACTIVE-400",
         f"a refused {operation} must not change the state",
-        expected=state,
+        expected=before,
         actual=after,
     )
 
@@ -346,9 +332,9 @@ def test_update_session_cancel_reaches_canceled(
 
 @pytest.mark.requirement("US-FAIL-ERROR")
 def test_update_session_fail_reaches_error_with_message(
-    api: VcenterApi, update_session: str, verify: Verifier, unknown_id: str
+    api: VcenterApi, update_session: str, verify: Verifier
 ) -> None:
-    message = f"vcenter-conformance simulated client failure {unknown_id[:8]}"
+    message = f"vcenter-conformance simulated client failure {uuid.uuid4().hex[:8]}"
     verify.void(api.update_sessions.fail(update_session, message), "US-FAIL-ERROR", "fail")
     body = get_model(api, verify, update_session, "US-FAIL-ERROR")
     verify.that(
@@ -381,9 +367,9 @@ def test_update_session_patch_changes_only_warning_behavior(
     )
     after = get_model(api, verify, update_session, req)
     verify.that(
-        after.get("warning_behavior") == WARNING_BEHAVIOR,
+        has_entries(after.get("warning_behavior"), WARNING_BEHAVIOR),
         req,
-        "update must set warning_behavior",
+        "update must set warning_behavior (every entry sent, in any order)",
         expected=WARNING_BEHAVIOR,
         actual=after.get("warning_behavior"),
     )
@@ -399,11 +385,9 @@ def test_update_session_patch_changes_only_warning_behavior(
             "library_item_id": other_item,
         },
     )
-    if attempt.status != 204:
+    if not 200 <= attempt.status < 300:
         verify.error(
             attempt,
-            status=400,
-            error_type="INVALID_ARGUMENT",
             requirement=req,
             what="update with properties the update operation does not use",
         )
@@ -419,14 +403,23 @@ def test_update_session_patch_changes_only_warning_behavior(
         )
 
 
+def has_entries(actual: object, expected: list[dict[str, object]]) -> bool:
+    """Every expected entry is in ``actual`` (its keys equal; extra keys, extra entries
+    and any order allowed: a newer server may add fields or defaults)."""
+    if not isinstance(actual, list):
+        return False
+    entries = [e for e in actual if isinstance(e, dict)]
+    return all(
+        any(all(e.get(k) == v for k, v in want.items()) for e in entries) for want in expected
+    )
+
+
 @pytest.mark.requirement("US-PATCH-INVALID-400")
 def test_update_session_patch_with_invalid_spec_is_invalid_argument(
     api: VcenterApi, update_session: str, verify: Verifier
 ) -> None:
     verify.error(
         api.update_sessions.update(update_session, {"warning_behavior": "not-a-list"}),
-        status=400,
-        error_type="INVALID_ARGUMENT",
         requirement="US-PATCH-INVALID-400",
         what="update with a warning_behavior that is not a list",
     )
@@ -442,9 +435,7 @@ def test_update_session_keep_alive_extends_expiration(
     verify.void(api.update_sessions.keep_alive(update_session), req, "keep-alive")
     after = get_model(api, verify, update_session, req).get("expiration_time")
     verify.that(
-        isinstance(before, str)
-        and isinstance(after, str)
-        and parse_time(after) > parse_time(before),
+        moved_forward(before, after, req),
         req,
         "keep-alive must move expiration_time forward",
         expected=f"later than {before}",
@@ -496,61 +487,69 @@ def test_update_session_create_with_same_client_token_returns_same_id(
     )
 
 
-def _remaining_seconds(exchange: Exchange, body: Any) -> float | None:
+def _remaining_seconds(exchange: Exchange, body: Any, requirement: str) -> float | None:
     """Seconds from the answer's Date header to expiration_time (None: no Date header)."""
-    date = exchange.header("Date")
-    if not date or not isinstance(body.get("expiration_time"), str):
+    served = read_http_date(exchange.header("Date"))
+    if served is None:
         return None
-    served = email.utils.parsedate_to_datetime(date)
-    return (parse_time(body["expiration_time"]) - served).total_seconds()
+    expires = instant(body.get("expiration_time"), "expiration_time", requirement)
+    return (expires - served).total_seconds()
 
 
 @pytest.mark.requirement("US-EXPIRATION-DEFAULT")
 def test_update_session_expires_five_minutes_after_creation_by_default(
-    api: VcenterApi, update_session: str, verify: Verifier
+    api: VcenterApi, update_session: str, verify: Verifier, settings: Any
 ) -> None:
     req = "US-EXPIRATION-DEFAULT"
     exchange = api.update_sessions.get(update_session)
     body = verify.success(exchange, 200, req, "get of a new update session")
-    remaining = _remaining_seconds(exchange, body)
+    remaining = _remaining_seconds(exchange, body, req)
     if remaining is None:
         pytest.skip("the target sends no Date header to compare expiration_time with")
+    # vCenter's default is five minutes; a target configured otherwise says so
+    # with session_timeout. Within 20% (at least 5 s): Date has whole seconds.
+    timeout = settings.expected_session_timeout
+    slack = max(timeout * 0.2, 5.0)
     verify.that(
-        240 <= remaining <= 360,
+        timeout - slack <= remaining <= timeout + slack,
         req,
-        "a new session should expire five minutes after its creation",
-        expected="expiration_time 4-6 minutes after the answer's Date",
+        f"a new session should expire {timeout:g} s after its creation (session_timeout; "
+        "vCenter's default is five minutes)",
+        expected=f"expiration_time {timeout - slack:.0f}-{timeout + slack:.0f} s after the "
+        "answer's Date",
         actual=f"{remaining:.0f} s after it (expiration_time {body.get('expiration_time')})",
         exchange=exchange,
     )
 
 
+@pytest.mark.judged_last
 @pytest.mark.requirement("US-EXPIRY-DELETES")
 def test_update_session_expires_without_activity(
-    api: VcenterApi, update_session: str, verify: Verifier, settings: Any
+    api: VcenterApi, expiry_probe: ExpiryProbe, verify: Verifier, settings: Any
 ) -> None:
+    """The probe session was made when the run started and left alone since: by now
+    little of its lifetime is left to wait (run last, see conftest)."""
     req = "US-EXPIRY-DELETES"
-    started = time.monotonic()
-    exchange = api.update_sessions.get(update_session)
-    body = verify.success(exchange, 200, req, "get of a new update session")
-    remaining = _remaining_seconds(exchange, body)
-    if remaining is None:
-        pytest.skip("the target sends no Date header to tell when the session expires")
-    if remaining + 2 > settings.expiry_wait:
+    if expiry_probe.lifetime_s is None:
+        pytest.skip(f"{expiry_probe.unknown_because}: cannot tell when the session expires")
+    # Past expiration_time the target may take a moment to delete it ("then be deleted").
+    grace = max(10.0, 0.2 * expiry_probe.lifetime_s)
+    left = expiry_probe.seconds_left()
+    if left + grace > settings.expiry_wait:
         pytest.skip(
-            f"the session expires in {remaining:.0f} s; set expiry_wait "
-            f"(CONFORMANCE_EXPIRY_WAIT) to at least {remaining + 10:.0f} to judge expiry"
+            f"the session made at the start of the run expires in {left:.0f} s; judging "
+            f"it needs up to {left + grace:.0f} s, more than expiry_wait "
+            f"({settings.expiry_wait:g} s; --expiry-wait, CONFORMANCE_EXPIRY_WAIT)"
         )
-    time.sleep(max(remaining, 0) + 1.5)
+    deadline = time.monotonic() + max(left, 0) + grace
+    time.sleep(max(left, 0) + 1.5)  # Date and expiration_time have whole seconds
     while True:
-        after = api.update_sessions.get(update_session)
-        if after.status == 404 or time.monotonic() - started > settings.expiry_wait:
+        after = api.update_sessions.get(expiry_probe.session_id)
+        if after.status == 404 or time.monotonic() > deadline:
             break
         time.sleep(1)
     verify.error(
         after,
-        status=404,
-        error_type="NOT_FOUND",
         requirement=req,
-        what=f"get {time.monotonic() - started:.0f} s after the last activity",
+        what=f"get {grace - (deadline - time.monotonic()):.0f} s after expiration_time",
     )
