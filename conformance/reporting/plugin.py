@@ -21,7 +21,7 @@ import pytest
 from conformance import __version__
 from conformance.catalog import Catalog
 from conformance.checks import ConformanceFailure, ConformanceFailures, contract
-from conformance.client import GLOBAL_REDACTOR, Exchange, Redactor
+from conformance.client import GLOBAL_REDACTOR, CleanupIncomplete, Exchange, Redactor
 from conformance.config import Config
 from conformance.profiles import Profile
 
@@ -108,6 +108,11 @@ class ConformancePlugin:
         outcome.duration_s += report.duration
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self._classify(outcome, call, report)
+        elif report.when == "teardown" and report.failed and _cleanup_failed(call):
+            # The run's cleanup, in the last test's teardown: an Error of the run.
+            cleanup = CaseOutcome("(cleanup)", "cleanup", [], Status.ERROR)
+            cleanup.message = self.redactor.redact(_exception_text(call))
+            self.outcomes[cleanup.nodeid] = cleanup
         elif report.when == "teardown" and report.failed and outcome.status is Status.PASS:
             outcome.status = Status.ERROR
             outcome.message = f"teardown: {_exception_text(call)}"
@@ -181,7 +186,9 @@ class ConformancePlugin:
             outcome.status = Status.FAIL
             outcome.failures = [f.to_dict() for f in exc.failures]
             if exc.stopped:
-                outcome.not_judged = _not_judged(outcome, exc.failures[-1].requirement_id)
+                outcome.not_judged = _not_judged(
+                    outcome, exc.failures[-1].requirement_id, exc.judged
+                )
         elif isinstance(exc, ConformanceFailure):
             outcome.status = Status.FAIL
             outcome.failures = [exc.to_dict()]
@@ -406,14 +413,22 @@ class ConformancePlugin:
         redact_tree(self.settings.run_dir, self.redactor)
 
 
-def _not_judged(outcome: CaseOutcome, failed_requirement: str) -> list[str]:
-    return [r for r in outcome.requirements if r != failed_requirement]
+def _not_judged(
+    outcome: CaseOutcome, failed_requirement: str, judged: frozenset[str] = frozenset()
+) -> list[str]:
+    """The cited requirements the stopped test never got to: not the one that failed, and
+    not those whose checks had all passed before it stopped."""
+    return [r for r in outcome.requirements if r != failed_requirement and r not in judged]
 
 
 def _is_conformance_failure(call: pytest.CallInfo[None]) -> bool:
     return call.excinfo is not None and isinstance(
         call.excinfo.value, (ConformanceFailure, ConformanceFailures)
     )
+
+
+def _cleanup_failed(call: pytest.CallInfo[None]) -> bool:
+    return call.excinfo is not None and isinstance(call.excinfo.value, CleanupIncomplete)
 
 
 def _exception_text(call: pytest.CallInfo[None]) -> str:
