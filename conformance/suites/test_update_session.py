@@ -14,7 +14,7 @@ import pytest
 
 from conformance.checks import check_datetime, instant, is_later, read_http_date
 from conformance.client import Exchange, VcenterApi
-from conformance.sandbox import Sandbox, require
+from conformance.sandbox import Sandbox, require, require_ended
 
 from ._verify import Verifier, verify_list_filter
 
@@ -303,7 +303,10 @@ def test_update_session_operations_when_not_active_are_rejected(
     require(ACTIVE_ONLY_OPERATIONS[ENDINGS[state]](api, update_session), 204, ENDINGS[state])
     # Which state the ending reached is its own requirement's business (US-CANCEL-CANCELED,
     # US-COMPLETE-DONE, US-FAIL-ERROR); here only that the refusal leaves it as it was.
-    before = get_state(api, verify, update_session, "US-NOT-ACTIVE-400")
+    judged_by = {"cancel": "US-CANCEL-CANCELED", "complete": "US-COMPLETE-DONE"}.get(
+        ENDINGS[state], "US-FAIL-ERROR"
+    )
+    before = require_ended(api.update_sessions.get(update_session), ENDINGS[state], judged_by)
     verify.error(
         ACTIVE_ONLY_OPERATIONS[operation](api, update_session),
         requirement="US-NOT-ACTIVE-400",
