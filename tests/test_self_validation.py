@@ -114,6 +114,8 @@ CASES: dict[str, tuple[str, set[str]]] = {
     "empty-file-name-accepted": ("empty_name or path_as_name", {"USF-ADD-EMPTY-NAME-400"}),
     # PUT with the session header still works; POST without it is refused
     "upload-needs-session-header": ("upload_makes_the_file_ready", {"USF-UPLOAD-READY"}),
+    # the upload never settles: the first test waits one poll timeout, the second reads once
+    "upload-never-ready": ("upload_makes_the_file_ready", {"USF-UPLOAD-READY"}),
     "file-unknown-session-400": ("of_an_unknown_session", {"USF-UNKNOWN-SESSION-404"}),
     "download-file-list-unknown-session-empty": (
         "of_an_unknown_session",

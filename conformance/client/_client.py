@@ -69,6 +69,10 @@ class VcenterClient:
         self.relogin = relogin
         #: how often an expired login session was renewed (shown in the report)
         self.relogins = 0
+        #: called before every request is sent (API, login, transfer); it may raise to stop
+        #: a run that has run out of time (the suite's deadline), so that no new request
+        #: starts once the deadline has passed
+        self.before_request: Callable[[], None] | None = None
         if verify is False:
             import urllib3
 
@@ -230,6 +234,8 @@ class VcenterClient:
         elif data is not None:
             body = _counted(data, sent)
         for _ in range(max_redirects + 1):
+            if self.before_request is not None:
+                self.before_request()
             started = time.perf_counter()
             try:
                 with self._http.request(
@@ -327,6 +333,8 @@ class VcenterClient:
         if headers:
             send_headers.update(headers)
         basic = (self.user, self._password) if basic_auth else None
+        if self.before_request is not None:
+            self.before_request()
         started = time.perf_counter()
         try:
             response = self._http.request(

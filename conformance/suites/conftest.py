@@ -22,9 +22,12 @@ from conformance.profiles import ProfileError, load_profile
 from conformance.reporting.plugin import EXCHANGES_KEY, PLUGIN_NAME, ConformancePlugin
 from conformance.sandbox import Sandbox, connect
 
+from ._deadline import RunDeadline
+from ._preconditions import start_run
 from ._verify import Verifier
 
 VERIFIER_KEY = pytest.StashKey[Verifier]()
+DEADLINE_KEY = pytest.StashKey[RunDeadline]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,6 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "destructive: changes state on the target (in the sandbox)")
     config.addinivalue_line("markers", "optional(feature): needs an optional target feature")
     config.addinivalue_line("markers", "fuzz: generated (property-based) requests")
+    start_run()  # a new run: no shared precondition has failed yet
     if _plugin(config) is not None:
         return
     option = config.getoption("--conformance-config")
@@ -64,6 +68,30 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(
         ConformancePlugin(settings, catalog(), profile=profile), PLUGIN_NAME
     )
+
+
+def _run_deadline(config: pytest.Config) -> RunDeadline:
+    """The run's deadline, counting from the first test's setup."""
+    deadline = config.stash.get(DEADLINE_KEY, None)
+    if deadline is None:
+        plugin = _plugin(config)
+        deadline = RunDeadline(plugin.settings.deadline if plugin is not None else 0.0)
+        config.stash[DEADLINE_KEY] = deadline
+    return deadline
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Once the run's deadline has passed, a test is an Error without running."""
+    deadline = _run_deadline(item.config)
+    deadline.check()
+    deadline.armed = True
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Teardown (and the sandbox's cleanup after the last test) is never cut short."""
+    _run_deadline(item.config).armed = False
 
 
 def _plugin(config: pytest.Config) -> ConformancePlugin | None:
@@ -97,6 +125,12 @@ def settings(pytestconfig: pytest.Config) -> Config:
 
 
 @pytest.fixture(scope="session")
+def run_deadline(pytestconfig: pytest.Config) -> RunDeadline:
+    """The run's wall-time budget (every client's requests pass its guard)."""
+    return _run_deadline(pytestconfig)
+
+
+@pytest.fixture(scope="session")
 def _exchange_listeners() -> list[Callable[[Exchange], None]]:
     """Where each test's recorder hooks in; shared by every client the suite makes."""
     return []
@@ -112,7 +146,9 @@ def _fanout(listeners: list[Callable[[Exchange], None]]) -> Callable[[Exchange],
 
 @pytest.fixture(scope="session")
 def make_client(
-    settings: Config, _exchange_listeners: list[Callable[[Exchange], None]]
+    settings: Config,
+    _exchange_listeners: list[Callable[[Exchange], None]],
+    run_deadline: RunDeadline,
 ) -> Iterator[Callable[[], VcenterClient]]:
     """A factory of new, not yet logged-in clients (for the login-session tests)."""
     made: list[VcenterClient] = []
@@ -120,6 +156,7 @@ def make_client(
     def make() -> VcenterClient:
         client = connect(settings)
         client.add_listener(_fanout(_exchange_listeners))
+        client.before_request = run_deadline.guard
         made.append(client)
         return client
 

@@ -25,6 +25,7 @@ from conformance.config import Config
 from conformance.sandbox import Sandbox
 
 from . import _properties as props
+from ._deadline import RunDeadline
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.destructive]
 
@@ -45,13 +46,13 @@ def schemas(settings: Config, client: VcenterClient) -> Callable[[str], OpenApiS
 @pytest.fixture(scope="module")
 def content(settings: Config, sandbox: Sandbox) -> props.SandboxContent:
     """The item with content the file operations use, uploaded on first use (64 bytes)."""
-    return props.SandboxContent(sandbox, settings.timeout)
+    return props.SandboxContent(sandbox, settings.poll_timeout)
 
 
 @pytest.fixture
-def http(settings: Config) -> Iterator[requests.Session]:
-    """One keep-alive connection pool for the generated requests."""
-    session = requests.Session()
+def http(settings: Config, run_deadline: RunDeadline) -> Iterator[requests.Session]:
+    """One keep-alive connection pool for the generated requests (stopped at the deadline)."""
+    session = run_deadline.session()
     session.verify = settings.tls_verify
     yield session
     session.close()
