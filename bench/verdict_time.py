@@ -1,12 +1,15 @@
 """Time to verdict: the suite against the mock with each flaw, as a ratio of the passing run.
 
 Usage: python bench/verdict_time.py [--jobs N] [--baseline-runs N] [--flaw NAME ...]
-                                    [--property-tests] [-- extra `vcenter-conformance run` args]
+                                    [--poll-timeout S] [--property-tests]
+                                    [-- extra `vcenter-conformance run` args]
 
 Each run is a fresh process that starts the mock (in a thread, as ``run`` does with the
 bundled mock) with no flaw or with one flaw from ``FLAWS``, and runs the suite against
 it as a user would (``vcenter-conformance run --target ... --no-property-tests`` unless
-``--property-tests``). ``--jobs`` runs go at once; the passing run is repeated
+``--property-tests``). The mock settles every change at once, so polls are given
+``--poll-timeout`` 2 s (a real vCenter gets the default 30 s): a flaw that never settles
+costs that once per shared precondition. ``--jobs`` runs go at once; the passing run is repeated
 ``--baseline-runs`` times, spread over the queue so it shares the machine's load with
 the flawed runs, and its median is the reference. The script prints every flawed run's
 wall time as a ratio of it, then the median and the slowest ratio; the target is that no
@@ -90,6 +93,9 @@ def main() -> int:
     parser.add_argument("--baseline-runs", type=int, default=3, help="passing runs (default 3)")
     parser.add_argument("--flaw", action="append", help="only this flaw (repeatable)")
     parser.add_argument(
+        "--poll-timeout", type=float, default=2.0, help="the runs' --poll-timeout (default 2)"
+    )
+    parser.add_argument(
         "--property-tests", action="store_true", help="include the Schemathesis tests"
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -104,7 +110,8 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown flaw(s): {', '.join(unknown)}")
     flaws = list(args.flaw or sorted(FLAWS))
-    run_args = ([] if args.property_tests else ["--no-property-tests"]) + args.extra
+    run_args = ["--poll-timeout", f"{args.poll_timeout:g}"]
+    run_args += ([] if args.property_tests else ["--no-property-tests"]) + args.extra
     queue = schedule(flaws, args.baseline_runs)
     print(
         f"{len(flaws)} flawed + {args.baseline_runs} passing runs, {args.jobs} at a time; "
