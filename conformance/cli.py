@@ -2,7 +2,10 @@
 
 Exit codes of ``run``: 0 every requirement passed; 1 the target failed a
 requirement; 2 usage or configuration error; 3 the suite could not run or
-judge (unreachable target, refused login, Error outcomes without a Fail).
+judge (unreachable target, refused login, a ``--datastore`` the target does not
+list, Error outcomes without a Fail). A wrong ``--datastore`` is 3, like a
+refused login: both are found only by asking the target, and both write a
+results.json that says why nothing ran.
 """
 
 from __future__ import annotations
@@ -94,8 +97,8 @@ def _target(settings: Config) -> Iterator[Config]:
 
 def _preflight(settings: Config) -> str | None:
     """Log in once before pytest starts; return why the suite cannot run, if it cannot."""
-    from .client import ClientError, LoginFailed
-    from .sandbox import connect
+    from .client import ClientError, LoginFailed, VcenterApi
+    from .sandbox import connect, datastore_problem
 
     client = connect(settings)
     try:
@@ -104,10 +107,15 @@ def _preflight(settings: Config) -> str | None:
         return str(exc)
     except ClientError as exc:
         return f"cannot reach {settings.target}: {exc}"
+    try:
+        # A wrong --datastore would end every test in the same setup Error: say it once.
+        problem = datastore_problem(VcenterApi(client), settings)
+    except ClientError as exc:
+        problem = f"listing datastores on {settings.target} failed: {exc}"
     with contextlib.suppress(ClientError):
         client.logout()  # best effort: the suite's own login is what matters
     client.close()
-    return None
+    return problem
 
 
 def _pytest_args(settings: Config, args: argparse.Namespace) -> list[str]:
@@ -214,7 +222,8 @@ def _print_summary(results: dict[str, Any], settings: Config) -> None:
     print(f"\nvcenter-conformance {results['run']['id']}: requirements: {parts}")
     for r in results["requirements"]:
         if r["status"] in ("fail", "error"):
-            print(f"  {r['status'].upper():5} {r['id']}: {r['message'][:160]}")
+            # the first line whole: error messages put their cause there, not past a cut
+            print(f"  {r['status'].upper():5} {r['id']}: {r['message'].partition(chr(10))[0]}")
     print(f"HTML report: {settings.run_dir / 'report.html'}")
     print(f"JUnit XML:   {settings.run_dir / 'junit.xml'}")
     print(f"Results:     {settings.run_dir / 'results.json'}")
@@ -281,8 +290,15 @@ def cmd_mock(args: argparse.Namespace) -> int:
         raise UsageError("the mock needs a password: --password-env VAR (or CONFORMANCE_PASSWORD)")
     try:
         faults = parse_fault_spec(",".join(args.fault_spec)) if args.fault_spec else None
+        variants = frozenset(
+            name.strip() for spec in args.variant or () for name in spec.split(",") if name.strip()
+        )
         mock_settings = MockSettings(
-            user=args.user, password=password, flaws=frozenset(args.flaw or ()), faults=faults
+            user=args.user,
+            password=password,
+            flaws=frozenset(args.flaw or ()),
+            variants=variants,
+            faults=faults,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -301,15 +317,76 @@ def cmd_mock(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: What each ``--fault-spec`` key does (``mock --help``); a test keeps it in step with ``Faults``.
+FAULT_SPEC_KEYS = {
+    "drop_rate": "probability (0-1) that a matched request is dropped (connection closed)",
+    "drop_every": "drop every Nth matched request (0: never)",
+    "unavailable_rate": "probability (0-1) of answering 503 SERVICE_UNAVAILABLE",
+    "unavailable_every": "answer 503 SERVICE_UNAVAILABLE to every Nth matched request (0: never)",
+    "delay_seconds": "delay before answering (or dropping), in seconds (at most 300)",
+    "delay_rate": "probability (0-1) that a matched request is delayed",
+    "delay_every": "delay every Nth matched request; with delay_rate also 0, delay every one",
+    "paths": "path prefix the faults apply to (whole segments; repeatable; default /api)",
+    "include_login": "true: POST /api/session (login) is faulted too (default false)",
+    "seed": "seed of the random choices, for a reproducible run (default none: a fresh seed)",
+}
+
+
+def mock_epilog() -> str:
+    """The flaws and the fault-spec keys, for ``mock --help`` (imports the mock's tables)."""
+    import textwrap
+
+    from .mock import FLAWS
+
+    lines = ["flaws (--flaw NAME; each breaks one rule, for proving the suite's checks):"]
+    for name, what in FLAWS.items():
+        lines += textwrap.wrap(
+            f"{name}: {what}",
+            width=96,
+            initial_indent="  ",
+            subsequent_indent="      ",
+            break_on_hyphens=False,
+        )
+    lines += ["", "fault spec (--fault-spec key=value,...; a request under `paths` is matched):"]
+    for key, what in FAULT_SPEC_KEYS.items():
+        lines += textwrap.wrap(
+            f"{key}: {what}",
+            width=96,
+            initial_indent="  ",
+            subsequent_indent="      ",
+            break_on_hyphens=False,
+        )
+    lines += ["", "example: mock --password-env MOCK_PW --fault-spec unavailable_every=5,seed=1"]
+    return "\n".join(lines)
+
+
+class _MockHelp(argparse.Action):
+    """``mock --help``: lists the flaws and fault keys, importing the mock only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        parser.epilog = mock_epilog()
+        parser.print_help()
+        parser.exit()
+
+
 # -- catalog -----------------------------------------------------------------
 def cmd_catalog(args: argparse.Namespace) -> int:
     """Write the acceptance document (md, html) or the catalog as data (json)."""
     from .catalog import catalog
-    from .catalog._document import render_html, render_markdown
+    from .catalog._document import render_html, render_json, render_markdown
 
     cat = catalog()
     if args.format == "json":
-        text = json.dumps([dataclasses.asdict(r) for r in cat], indent=2) + "\n"
+        text = render_json(cat)
     elif args.format == "html":
         text = render_html(cat, __version__)
     else:
@@ -393,22 +470,60 @@ def build_parser() -> argparse.ArgumentParser:
         no_property_tests=False,
     )
 
-    mock = sub.add_parser("mock", help="serve the bundled mock vCenter")
-    mock.add_argument("--host", default="127.0.0.1")
-    mock.add_argument("--port", type=int, default=8989)
-    mock.add_argument("--user", default="administrator@vsphere.local")
+    mock = sub.add_parser(
+        "mock",
+        help="serve the bundled mock vCenter",
+        description="Serve the bundled mock vCenter (HTTP, or HTTPS with --tls) until Ctrl-C.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+    )
+    mock.add_argument(
+        "-h", "--help", action=_MockHelp, help="show this help (options, flaws, fault spec)"
+    )
+    mock.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default %(default)s)"
+    )
+    mock.add_argument(
+        "--port", type=int, default=8989, help="port to listen on (default %(default)s)"
+    )
+    mock.add_argument(
+        "--user", default="administrator@vsphere.local", help="the one user (default %(default)s)"
+    )
     mock_secret = mock.add_mutually_exclusive_group()
-    mock_secret.add_argument("--password-env", metavar="VAR")
-    mock_secret.add_argument("--password")
-    mock.add_argument("--flaw", action="append", help="break one rule (test-only; repeatable)")
+    mock_secret.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="environment variable holding that user's password (or set CONFORMANCE_PASSWORD)",
+    )
+    mock_secret.add_argument(
+        "--password",
+        help="the password itself (visible to other local users: prefer --password-env)",
+    )
+    mock.add_argument(
+        "--flaw",
+        action="append",
+        metavar="NAME",
+        help="break one rule, named below (test-only; repeatable)",
+    )
+    mock.add_argument(
+        "--variant",
+        action="append",
+        metavar="NAME[,NAME]",
+        help="make a legitimate choice other than the default where the docs leave room "
+        "(repeatable; see conformance/mock/variants.py)",
+    )
     mock.add_argument(
         "--fault-spec",
         action="append",
         metavar="SPEC",
-        help="inject faults, e.g. unavailable_every=3,delay_seconds=2 (test-only)",
+        help="inject network faults, e.g. unavailable_every=3,delay_seconds=2; "
+        "keys below (test-only; repeatable, joined with commas)",
     )
     mock.add_argument("--tls", action="store_true", help="serve HTTPS with a fresh self-signed CA")
-    mock.add_argument("--tls-dir", help="where --tls writes ca.pem, server.pem, server-key.pem")
+    mock.add_argument(
+        "--tls-dir",
+        help="where --tls writes ca.pem, server.pem, server-key.pem (default: a temp dir)",
+    )
     mock.set_defaults(func=cmd_mock)
 
     diff = sub.add_parser("diff", help="compare two runs (e.g. before and after an upgrade)")

@@ -186,6 +186,37 @@ class Sandbox:
         return [f"{kind} {object_id}: delete answered {exchange.status}"]
 
 
+def datastore_problem(api: VcenterApi, settings: Config) -> str | None:
+    """Why the sandbox library could not be backed by a datastore, in one line, or None.
+
+    Checked before the run (``run``'s preflight): a wrong ``--datastore`` would
+    otherwise end every test in the same setup Error. When the target cannot
+    list datastores and one was given, the library create is left to tell.
+    """
+    listing = api.datastores()
+    stores = listing.json if listing.status == 200 else None
+    if not isinstance(stores, list):
+        if settings.datastore:
+            return None
+        return (
+            f"listing datastores answered {listing.status}, so none can be picked for the "
+            "sandbox library: pass --datastore ID"
+        )
+    ids = [str(s["datastore"]) for s in stores if isinstance(s, dict) and s.get("datastore")]
+    if settings.datastore is None:
+        if ids:
+            return None
+        return "the target lists no datastore to back the sandbox library: pass --datastore ID"
+    if settings.datastore in ids:
+        return None
+    shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+    return (
+        f"--datastore {settings.datastore}: no such datastore on the target "
+        f"(it lists: {shown or 'none'}); pass one of those ids, or leave --datastore out "
+        "to use the one with the most free space"
+    )
+
+
 @dataclass
 class SweepReport:
     libraries: list[str] = field(default_factory=list)

@@ -33,6 +33,8 @@ ALLOWED = {
         "sandbox",
     },
     "mock": {"resources"},
+    # the vcenter_mock fixture for users' tests starts the mock, and nothing else
+    "pytest_plugin": {"mock"},
 }
 
 
@@ -87,6 +89,27 @@ def test_mock_imports_nothing_from_the_suite() -> None:
     assert len(mock_modules) > 5
     for path in mock_modules:
         assert conformance_imports(path) <= {"mock", "resources"}, path
+
+
+def test_pytest_plugin_imports_the_mock_only_inside_its_fixtures() -> None:
+    """Registered in every pytest run of an installed package: it must cost nothing unused."""
+    tree = ast.parse((PACKAGE / "pytest_plugin.py").read_text(encoding="utf-8"))
+    top_level = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            top_level.add("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.Import):
+            top_level.update(alias.name for alias in node.names)
+    assert not {name for name in top_level if "mock" in name or name.startswith("conformance")}
+    assert top_level <= {
+        "__future__",
+        "secrets",
+        "collections.abc",
+        "dataclasses",
+        "pathlib",
+        "typing",
+        "pytest",
+    }
 
 
 def test_the_checker_sees_forbidden_imports() -> None:

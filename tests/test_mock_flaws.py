@@ -148,14 +148,9 @@ PROBES: dict[str, tuple[Probe, Any]] = {
     ),
     "complete-no-version-bump": (_item_version_after_complete, "2"),
     "second-active-allowed": (_second_create_status, 500),
-    "busy-returns-400": (_second_create_status, 500),
     "preview-info-after-active": (
         lambda api, clock: "preview_info" in api.us_get(_completed_session(api)),
         False,
-    ),
-    "no-preview-info": (
-        lambda api, clock: "preview_info" in api.us_get(api.update_session()),
-        True,
     ),
     "patch-changes-progress": (
         lambda api, clock: _patch_and_get(api, {"client_progress": 50})["client_progress"],

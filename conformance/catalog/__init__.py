@@ -8,13 +8,27 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator
+
+from ._sources import (
+    URL_NOT_CONFIRMED,
+    ContractSection,
+    Origin,
+    SeedPage,
+    Source,
+    Sources,
+    UnknownSource,
+    load_sources,
+    source_refs,
+    sources,
+)
 
 _HERE = Path(__file__).resolve().parent
 
@@ -36,6 +50,36 @@ class CatalogError(ValueError):
 
 
 @dataclass(frozen=True)
+class AcceptedError:
+    """One error answer a requirement's check accepts (``accepts_errors`` in the catalog).
+
+    ``error_types`` None means "standard": any vAPI standard error whose standard
+    HTTP status (``x-http-status`` in ``schemas/vapi-errors.schema.json``) is the
+    answer's status, for answers whose type the docs do not name.
+    """
+
+    when: str
+    statuses: tuple[int, ...]
+    error_types: tuple[str, ...] | None
+
+    def admits(
+        self,
+        status: int,
+        error_type: str | None,
+        standard_types: Callable[[int], Collection[str]],
+    ) -> bool:
+        """Whether an answer of ``status`` with ``error_type`` is one this entry accepts.
+
+        ``standard_types`` maps a status to the standard error types of that status
+        (``conformance.checks.standard_error_types``); the catalog does not read schemas.
+        """
+        if status not in self.statuses:
+            return False
+        allowed = self.error_types if self.error_types is not None else standard_types(status)
+        return error_type in allowed
+
+
+@dataclass(frozen=True)
 class Requirement:
     id: str
     level: str
@@ -44,10 +88,17 @@ class Requirement:
     source: str
     tests: tuple[str, ...]
     accepts: str | None = None
+    #: the sentence that makes the requirement MUST or SHOULD, and why
+    basis: str = ""
+    accepted_errors: tuple[AcceptedError, ...] = ()
 
     @property
     def seed_pages(self) -> tuple[str, ...]:
         return tuple(_SEED_REF.findall(self.source))
+
+    def cited_sources(self) -> list[Source]:
+        """The seed pages and contract sections ``source`` names, from the registry."""
+        return sources().resolve(self.source)
 
 
 @dataclass(frozen=True)
@@ -103,10 +154,53 @@ def load_catalog(path: Path | None = None) -> Catalog:
                 source=entry["source"],
                 tests=tuple(entry["tests"]),
                 accepts=" ".join(entry["accepts"].split()) if "accepts" in entry else None,
+                basis=" ".join(entry["basis"].split()),
+                accepted_errors=tuple(
+                    _accepted_error(each) for each in entry.get("accepts_errors", [])
+                ),
             )
             for entry in data
         )
     )
+
+
+def _accepted_error(entry: dict[str, Any]) -> AcceptedError:
+    types = entry["error_types"]
+    return AcceptedError(
+        when=entry["when"],
+        statuses=tuple(entry["status"]),
+        error_types=None if types == "standard" else tuple(types),
+    )
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A legitimate server choice (the mock's ``--variant NAME``) and what tolerates it."""
+
+    name: str
+    room: str
+    requirements: tuple[str, ...]
+    warns: tuple[str, ...] = ()
+
+
+@cache
+def variants() -> tuple[Variant, ...]:
+    """``variants.yaml``: each variant, why the sources allow it, the requirements it meets."""
+    data = yaml.safe_load((_HERE / "variants.yaml").read_text(encoding="utf-8"))
+    return tuple(
+        Variant(
+            name=entry["name"],
+            room=entry["room"],
+            requirements=tuple(entry["requirements"]),
+            warns=tuple(entry.get("warns", ())),
+        )
+        for entry in data
+    )
+
+
+def tolerated_variants(requirement_id: str) -> tuple[str, ...]:
+    """The variants whose choice the checks of ``requirement_id`` are proved to accept."""
+    return tuple(v.name for v in variants() if requirement_id in v.requirements)
 
 
 @cache
@@ -115,4 +209,25 @@ def catalog() -> Catalog:
     return load_catalog()
 
 
-__all__ = ["SEED_PAGES", "Catalog", "CatalogError", "Requirement", "catalog", "load_catalog"]
+__all__ = [
+    "SEED_PAGES",
+    "URL_NOT_CONFIRMED",
+    "AcceptedError",
+    "Catalog",
+    "CatalogError",
+    "ContractSection",
+    "Origin",
+    "Requirement",
+    "SeedPage",
+    "Source",
+    "Sources",
+    "UnknownSource",
+    "Variant",
+    "catalog",
+    "load_catalog",
+    "load_sources",
+    "source_refs",
+    "sources",
+    "tolerated_variants",
+    "variants",
+]

@@ -7,9 +7,11 @@ to run the suite against one's own implementation.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from html import escape
 
-from . import SEED_PAGES, Catalog, Requirement
+from . import URL_NOT_CONFIRMED, Catalog, ContractSection, Requirement, SeedPage, Source
 
 HOW_TO_RUN = [
     "# from a checkout of the vcenter-conformance repository:",
@@ -44,6 +46,111 @@ def _areas(catalog: Catalog) -> dict[str, list[Requirement]]:
     return areas
 
 
+# -- sources ------------------------------------------------------------------
+#: In a requirement's entry a spec origin names this many operations; the Sources
+#: section of the document names them all.
+SHORT_LIST = 4
+
+
+def _cited(catalog: Catalog) -> list[Source]:
+    """Every source some requirement cites, seed pages first, in catalog order."""
+    found: dict[str, Source] = {}
+    for req in catalog:
+        for source in req.cited_sources():
+            found.setdefault(source.ref, source)
+    seeds = sorted((s for s in found.values() if isinstance(s, SeedPage)), key=lambda s: s.ref)
+    sections = sorted(
+        (s for s in found.values() if isinstance(s, ContractSection)),
+        key=lambda s: tuple(int(n) for n in s.section.split(".")),
+    )
+    return [*seeds, *sections]
+
+
+def _cite_markdown(
+    source: Source, max_items: int | None = SHORT_LIST, requirement_id: str = ""
+) -> str:
+    if isinstance(source, SeedPage):
+        where = f"<{source.url}>" if source.url else URL_NOT_CONFIRMED
+        return (
+            f'API reference page "{source.title}", `{source.operation}`: {where} '
+            f"(text shipped as `conformance/catalog/{source.excerpt_path}`)"
+        )
+    origins = "; ".join(o.describe(max_items, requirement_id) for o in source.origins)
+    return (
+        f"wire contract §{source.section} ({source.title}), distilled from: {origins} "
+        f"(text shipped as `conformance/catalog/{source.excerpt_path}`)"
+    )
+
+
+def source_lines_markdown(req: Requirement) -> list[str]:
+    """The requirement's sources, each cited so a vendor can find it."""
+    return [f"Sources (`{req.source}`):", ""] + [
+        f"- {_cite_markdown(s, requirement_id=req.id)}" for s in req.cited_sources()
+    ]
+
+
+def sources_appendix_markdown(catalog: Catalog) -> list[str]:
+    lines = [
+        "Requirements quote two kinds of source: the vSphere Automation API reference "
+        "pages (`seeds/<file>`) and the wire contract (`contract.md §N`), distilled from "
+        "VMware's SDK bindings, VMware's published /api specification and public field "
+        "reports. The text of each ships inside the package, under "
+        "`conformance/catalog/sources/`.",
+        "",
+    ]
+    lines += [f"- `{s.ref}`: {_cite_markdown(s, max_items=None)}" for s in _cited(catalog)]
+    return [*lines, ""]
+
+
+def _cite_html(source: Source, requirement_id: str) -> str:
+    if isinstance(source, SeedPage):
+        where = (
+            f'<a href="{escape(source.url)}">{escape(source.url)}</a>'
+            if source.url
+            else URL_NOT_CONFIRMED
+        )
+        return (
+            f"API reference page &quot;{escape(source.title)}&quot;, "
+            f"<code>{escape(source.operation)}</code>: {where}"
+        )
+    origins = "; ".join(
+        _origin_html(o.describe(SHORT_LIST, requirement_id)) for o in source.origins
+    )
+    return (
+        f"wire contract §{escape(source.section)} ({escape(source.title)}), "
+        f"distilled from: {origins}"
+    )
+
+
+def _origin_html(text: str) -> str:
+    """An origin line with its https URL made a link."""
+    parts = []
+    for word in text.split(" "):
+        bare = word.strip("(),;:")
+        if bare.startswith("https://"):
+            parts.append(
+                escape(word).replace(escape(bare), f'<a href="{escape(bare)}">{escape(bare)}</a>')
+            )
+        else:
+            parts.append(escape(word))
+    return " ".join(parts)
+
+
+def source_html(req: Requirement) -> str:
+    items = "".join(f"<li>{_cite_html(s, req.id)}</li>" for s in req.cited_sources())
+    return f"<p>Sources (<code>{escape(req.source)}</code>):</p><ul>{items}</ul>"
+
+
+def render_json(catalog: Catalog) -> str:
+    """The catalog as data, each requirement with its sources resolved."""
+    entries = [
+        {**dataclasses.asdict(r), "sources": [s.to_dict() for s in r.cited_sources()]}
+        for r in catalog
+    ]
+    return json.dumps(entries, indent=2) + "\n"
+
+
+# -- documents ------------------------------------------------------------------
 def render_markdown(catalog: Catalog, version: str) -> str:
     levels = {lvl: sum(1 for r in catalog if r.level == lvl) for lvl in ("MUST", "SHOULD", "MAY")}
     lines = [
@@ -68,13 +175,12 @@ def render_markdown(catalog: Catalog, version: str) -> str:
         "## Sources",
         "",
     ]
-    lines += [f"- `seeds/{name}`: {what}" for name, what in SEED_PAGES.items()]
-    lines += ["- `contract.md §N`: the wire contract, section N", ""]
+    lines += sources_appendix_markdown(catalog)
     for area, members in _areas(catalog).items():
         lines += [f"## {area}", ""]
         for req in members:
             lines += [f"### {req.id} ({req.level}): {req.title}", "", f"> {req.text}", ""]
-            lines.append(f"Source: {req.source}")
+            lines += source_lines_markdown(req)
             if req.accepts:
                 lines += ["", f"What the suite accepts: {req.accepts}"]
             lines += ["", "Tested by:"]
@@ -111,7 +217,7 @@ def render_html(catalog: Catalog, version: str) -> str:
                 f'<h3 id="{escape(req.id)}">{escape(req.id)} '
                 f'<span class="lvl {escape(req.level)}">{escape(req.level)}</span></h3>'
                 f"<p><b>{escape(req.title)}</b></p><blockquote>{escape(req.text)}</blockquote>"
-                f"<p>Source: {escape(req.source)}</p>"
+                + source_html(req)
             )
             if req.accepts:
                 parts.append(f"<p><i>What the suite accepts</i>: {escape(req.accepts)}</p>")

@@ -14,9 +14,11 @@ from .flaws import FLAWS
 from .models import Backend
 from .server import MockServer, serve
 from .settings import MockSettings
+from .variants import VARIANTS
 
 __all__ = [
     "FLAWS",
+    "VARIANTS",
     "Backend",
     "Clock",
     "FakeClock",

@@ -8,6 +8,7 @@ into the /api error body ``{"error_type", "messages", "data"?}`` with
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -18,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from . import errors
 from .errors import Message, VapiError
 from .faults import FaultMiddleware
-from .handlers.common import backend_of
+from .handlers.common import backend_of, json_media_type, wire_variants
 from .models import Backend
 from .routes import ROUTES
 from .settings import MockSettings
@@ -34,16 +35,31 @@ def render_error(request: Request, exc: VapiError, status: int | None = None) ->
     status = exc.status if status is None else status
     if request.url.path.startswith(_ADMIN_PREFIX):
         return JSONResponse(exc.body(), status_code=status, headers=exc.headers)
-    if isinstance(exc, errors.ResourceBusy) and backend.flawed("busy-returns-400"):
+    if isinstance(exc, errors.ResourceBusy) and backend.varied("resource-busy-400"):
         status = 400
     body = exc.body(with_error_type=not backend.flawed("error-body-no-error-type"))
+    if backend.variants:
+        body = _error_variants(backend, body)
     if backend.flawed("error-messages-empty"):
         body["messages"] = []
     if backend.flawed("error-body-legacy-envelope"):
         body = {"type": exc.legacy_type, "value": body}
     if backend.flawed("error-text-plain"):
         return Response(json.dumps(body), status, exc.headers, media_type="text/plain")
-    return JSONResponse(body, status_code=status, headers=exc.headers)
+    return JSONResponse(
+        body, status_code=status, headers=exc.headers, media_type=json_media_type(backend)
+    )
+
+
+def _error_variants(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
+    """Legitimate extras of an error body: data, message params and localized text."""
+    if backend.varied("error-details"):
+        body.setdefault("data", {})
+        for message in body["messages"]:
+            message.setdefault("params", {})
+            message.setdefault("localized", message["default_message"])
+    out: dict[str, Any] = wire_variants(backend, body)
+    return out
 
 
 async def _on_vapi_error(request: Request, exc: Exception) -> Response:

@@ -111,6 +111,16 @@ class InvalidArgument(VapiError):
     error_type = "INVALID_ARGUMENT"
 
 
+class InvalidRequest(VapiError):
+    status = 400
+    error_type = "INVALID_REQUEST"
+
+
+class UnexpectedInput(VapiError):
+    status = 400
+    error_type = "UNEXPECTED_INPUT"
+
+
 class InvalidElementType(VapiError):
     status = 400
     error_type = "INVALID_ELEMENT_TYPE"
@@ -188,6 +198,25 @@ def no_operation_for_method(method: str, path: str, allowed: str) -> OperationNo
     )
 
 
+def unknown_service(service: str) -> OperationNotFound:
+    """A JSON-RPC call to a service the mock does not serve (wording of §9's 6.7 reply)."""
+    return OperationNotFound(
+        Message(
+            "vapi.method.input.invalid.interface", f"Cannot find service '{service}'.", (service,)
+        )
+    )
+
+
+def unknown_operation(service: str, operation: str) -> OperationNotFound:
+    return OperationNotFound(
+        Message(
+            "vapi.method.input.invalid.method",
+            f"Cannot find operation '{operation}' in service '{service}'.",
+            (operation, service),
+        )
+    )
+
+
 def invalid_argument(message_id: str, text: str, *args: str) -> InvalidArgument:
     return InvalidArgument(Message(message_id, text, args))
 
@@ -196,6 +225,31 @@ def bad_body(reason: str) -> InvalidArgument:
     """The request body is not JSON, not an object, or has a field of the wrong type."""
     return invalid_argument(
         "com.vmware.vapi.rest.badRequest", f"Invalid request body: {reason}.", reason
+    )
+
+
+def unparseable_body() -> InvalidRequest:
+    """What VMware's vAPI server runtime answers for a body it cannot parse."""
+    return InvalidRequest(
+        Message("vapi.server.invalid.request", "Invalid request: the body is not valid JSON.")
+    )
+
+
+def unknown_field(field: str, *, unexpected_input: bool) -> VapiError:
+    """An unknown property in a request body, as real vCenters (or vAPI's UnexpectedInput)
+    refuse it."""
+    if unexpected_input:
+        return UnexpectedInput(
+            Message(
+                "vapi.data.structure.field.unexpected",
+                f"Unexpected field '{field}' in the input.",
+                (field,),
+            )
+        )
+    return invalid_argument(
+        "com.vmware.vapi.rest.unsupportedProperty",
+        f"Unsupported property '{field}' in the request body.",
+        field,
     )
 
 

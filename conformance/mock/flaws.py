@@ -31,9 +31,7 @@ FLAWS: Mapping[str, str] = MappingProxyType(
             "A DONE, CANCELED or ERROR update session still blocks a new create on its item "
             "(RESOURCE_BUSY) until it is deleted."
         ),
-        "busy-returns-400": "RESOURCE_BUSY has status 400 (the runtime's map), not 500 (spec).",
         "preview-info-after-active": "preview_info is still sent after the session left ACTIVE.",
-        "no-preview-info": "preview_info is missing while the update session is ACTIVE.",
         # PATCH and keep-alive
         "patch-changes-progress": "PATCH also applies client_progress from the body.",
         "patch-ignores-warning-behavior": "PATCH answers 204 but does not change warning_behavior.",

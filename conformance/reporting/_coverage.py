@@ -16,6 +16,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from conformance.checks import Contract
 
+#: What requests made by no test (sandbox setup and cleanup, login) are attributed to.
+SETUP = "setup"
+
 
 @dataclass
 class OperationCoverage:
@@ -53,11 +56,14 @@ def _matches(documented: str, status: int) -> bool:
     )
 
 
+_Route = tuple[str, re.Pattern[str], str | None, frozenset[str], str]
+
+
 class OperationMatcher:
     """Maps a recorded request (method, URL) to the fragment operation it called."""
 
     def __init__(self, contract: Contract) -> None:
-        self._routes: list[tuple[str, re.Pattern[str], str | None, frozenset[str], str]] = []
+        routes: list[tuple[tuple[int, tuple[int, ...]], _Route]] = []
         for op in contract.operations.values():
             base, _, query = op.path.partition("?")
             pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(base)) + "$")
@@ -65,8 +71,14 @@ class OperationMatcher:
             # A bare key in the path template (``…/file?file_name``, as in VMware's spec)
             # tells a get from the list on the same path: the request must carry it.
             keys = frozenset(k for k in query.split("&") if k and "=" not in k)
-            self._routes.append((op.method, pattern, action, keys, op.operation_id))
-        self._routes.sort(key=lambda route: -len(route[3]))  # the most specific first
+            # ``…/item/update-session`` also fits ``…/item/{library_item_id}``: a literal
+            # segment wins over a templated one at the first place they differ.
+            templated = tuple(int(s.startswith("{")) for s in base.split("/"))
+            routes.append(
+                ((-len(keys), templated), (op.method, pattern, action, keys, op.operation_id))
+            )
+        routes.sort(key=lambda entry: entry[0])  # the most specific first
+        self._routes = [route for _, route in routes]
 
     def match(self, method: str, url: str) -> str | None:
         parts = urlsplit(url)
@@ -92,14 +104,22 @@ class CoverageRecorder:
             )
             for op in contract.operations.values()
         }
+        self.requests = {"counted": 0, SETUP: 0, "unmatched": 0}
 
     def record(self, method: str, url: str, status: int, requirements: list[str]) -> None:
         operation_id = self.matcher.match(method, url)
         if operation_id is None:
+            self.requests["unmatched"] += 1  # e.g. a file transfer, outside the fragments
             return
+        self.requests["counted"] += 1
         coverage = self.operations[operation_id]
         coverage.observed[status] = coverage.observed.get(status, 0) + 1
         coverage.requirements.update(requirements)
+
+    def record_setup(self, method: str, url: str, status: int) -> None:
+        """A request no test made (sandbox setup or cleanup, login): counted as setup."""
+        self.requests[SETUP] += 1
+        self.record(method, url, status, [SETUP])
 
     def summary(self) -> dict[str, Any]:
         documented = sum(len(c.documented) for c in self.operations.values())
@@ -110,5 +130,6 @@ class CoverageRecorder:
             "operations_called": called,
             "documented_statuses": documented,
             "documented_statuses_observed": covered,
+            "requests": dict(self.requests),
             "by_operation": {k: v.to_dict() for k, v in sorted(self.operations.items())},
         }

@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from conformance.catalog import Catalog
+from conformance.catalog import Catalog, SeedPage, UnknownSource
 
 from ._results import RequirementResult, Status
 
@@ -181,6 +181,8 @@ def failure_details(
         text = catalog.get(req_id).text if req_id in catalog else "(not in the catalog)"
         parts.append(f"<h4>{escape(req_id)}: {escape(failure['title'])}</h4>")
         parts.append(f"<div><i>{escape(text)}</i></div>")
+        if req_id in catalog:
+            parts.append(_sources_cited(catalog, req_id))
         parts.append(f"<div>{escape(failure['message'])}</div>")
         if failure.get("expected") is not None:
             parts.append(f"<div><b>expected</b>: {escape(str(failure['expected']))}</div>")
@@ -198,6 +200,24 @@ def failure_details(
         )
     parts.append("</div>")
     return "".join(parts)
+
+
+def _sources_cited(catalog: Catalog, requirement_id: str) -> str:
+    """Where the quoted words come from: page title, operation and URL, or what the
+    contract section was distilled from (SDK module and version, spec operationIds)."""
+    requirement = catalog.get(requirement_id)
+    try:
+        cited = requirement.cited_sources()
+    except UnknownSource:
+        return f"<div><b>source</b>: {escape(requirement.source)}</div>"
+    items = []
+    for source in cited:
+        if isinstance(source, SeedPage) and source.url:
+            link = f'<a href="{escape(source.url)}">{escape(source.url)}</a>'
+            items.append(f"<li>{escape(source.label)}: {link}</li>")
+        else:
+            items.append(f"<li>{escape(source.citation(4, requirement_id))}</li>")
+    return f"<div><b>source</b> ({escape(requirement.source)}):<ul>{''.join(items)}</ul></div>"
 
 
 def _transcript(exchange: dict[str, Any]) -> str:

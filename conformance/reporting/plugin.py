@@ -23,6 +23,7 @@ from conformance.config import Config
 from conformance.profiles import Profile
 
 from ._coverage import CoverageRecorder
+from ._errors import has_own_message, tidy_error
 from ._html import coverage_table, failure_details, requirement_table
 from ._results import CaseOutcome, Status, build_results, roll_up, write_json
 
@@ -66,6 +67,10 @@ class ConformancePlugin:
         self.target_info: dict[str, Any] = {}
         self.results_path = settings.run_dir / "results.json"
         self.coverage = CoverageRecorder(contract())
+        #: every exchange the suite's clients made, by id, until a test or setup claims it
+        self._unattributed: dict[int, Exchange] = {}
+        #: setup exceptions already reported, by id: (the exception, its tidy message)
+        self._preconditions: dict[int, tuple[BaseException, str]] = {}
 
     # -- classification ------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
@@ -94,10 +99,7 @@ class ConformancePlugin:
                 *report.user_properties,
                 ("conformance_status", outcome.status.value),
             ]
-            for exchange in item.stash.get(EXCHANGES_KEY, []):
-                self.coverage.record(
-                    exchange.method, exchange.url, exchange.status, outcome.requirements
-                )
+            self.record_test_exchanges(item.stash.get(EXCHANGES_KEY, []), outcome.requirements)
         if report.when == "call" and outcome.failures:
             import pytest_html  # imported lazily: only needed when there is a failure
 
@@ -117,6 +119,22 @@ class ConformancePlugin:
             )
             report.extras = extras
         return report
+
+    # -- coverage --------------------------------------------------------------
+    def observe_exchange(self, exchange: Exchange) -> None:
+        """Every request the suite makes, in a test or not (the suite's clients call this)."""
+        self._unattributed[id(exchange)] = exchange
+
+    def record_test_exchanges(self, exchanges: list[Exchange], requirements: list[str]) -> None:
+        for exchange in exchanges:
+            self._unattributed.pop(id(exchange), None)
+            self.coverage.record(exchange.method, exchange.url, exchange.status, requirements)
+
+    def record_setup_exchanges(self) -> None:
+        """Count what no test made (sandbox setup and cleanup, login), once."""
+        for exchange in self._unattributed.values():
+            self.coverage.record_setup(exchange.method, exchange.url, exchange.status)
+        self._unattributed.clear()
 
     @staticmethod
     def _exchanges_of(item: pytest.Item) -> list[Exchange]:
@@ -163,11 +181,32 @@ class ConformancePlugin:
             ]
         else:
             outcome.status = Status.ERROR
-            outcome.message = self.redactor.redact(_exception_text(call))
+            outcome.message = self.redactor.redact(self._error_message(call, report))
         if outcome.failures:
             outcome.message = "; ".join(
                 f"[{f['requirement']}] {f['title']}" for f in outcome.failures
             )
+
+    def _error_message(self, call: pytest.CallInfo[None], report: pytest.TestReport) -> str:
+        """One tidy line. A session fixture (login, sandbox) that failed is given in full
+        once; pytest re-raises the same cached exception for every later test, and those
+        say "precondition failed: <cause>" without the traceback again."""
+        if call.excinfo is None:
+            return ""
+        exc = call.excinfo.value
+        root = self._preconditions.get(id(exc)) if report.when == "setup" else None
+        if root is not None:
+            repeated = f"precondition failed: {root[1]}"
+            report.longrepr = repeated
+            return repeated
+        message = _exception_text(call)
+        if report.when == "setup":
+            self._preconditions[id(exc)] = (exc, message)  # keeps exc alive: ids stay unique
+        if has_own_message(exc):  # the client's own words, not requests' chained traceback
+            exchange = getattr(exc, "exchange", None)
+            transcript = f"\n{exchange.describe(1500)}" if isinstance(exchange, Exchange) else ""
+            report.longrepr = self.redactor.redact(message + transcript)
+        return message
 
     # -- HTML report ---------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -208,6 +247,7 @@ class ConformancePlugin:
     ) -> None:
         outcomes = list(self.outcomes.values())
         results = roll_up(self.catalog, outcomes, self.profile)
+        self.record_setup_exchanges()  # pytest-html may render before our sessionfinish
         prefix.append(requirement_table(results, self.header_rows()))
         prefix.append(coverage_table(self.coverage.summary()))
 
@@ -270,6 +310,7 @@ class ConformancePlugin:
         return results
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.record_setup_exchanges()
         write_json(self.results_path, self.results())
 
     @pytest.hookimpl(trylast=True)
@@ -282,9 +323,7 @@ def _not_judged(outcome: CaseOutcome, failed_requirement: str) -> list[str]:
 
 
 def _exception_text(call: pytest.CallInfo[None]) -> str:
-    if call.excinfo is None:
-        return ""
-    return f"{call.excinfo.typename}: {call.excinfo.value}"[:2000]
+    return tidy_error(call.excinfo.value) if call.excinfo is not None else ""
 
 
 def redact_tree(directory: Path, redactor: Redactor) -> list[Path]:

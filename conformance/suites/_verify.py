@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from conformance.catalog import AcceptedError, catalog
 from conformance.checks import (
     ConformanceFailure,
     check_error_body,
@@ -20,6 +21,7 @@ from conformance.checks import (
     check_response_schema,
     check_status,
     check_that,
+    standard_error_types,
 )
 from conformance.client import Exchange, SessionApi
 
@@ -81,17 +83,33 @@ class Verifier:
         self,
         exchange: Exchange,
         *,
-        status: int | Collection[int],
-        error_type: str | Collection[str],
         requirement: str,
         what: str,
+        status: int | Collection[int] | None = None,
+        error_type: str | Collection[str] | None = None,
     ) -> None:
-        """A vAPI error: status and error_type stop the test; body and Content-Type do not."""
+        """A vAPI error: status and error_type stop the test; body and Content-Type do not.
+
+        What passes is the catalog's ``accepts_errors`` for ``requirement`` (its
+        statuses, and its error types or any standard error of the answer's status):
+        the acceptance criteria vendors read are the ones executed. Only a requirement
+        without ``accepts_errors`` takes ``status`` and ``error_type`` here.
+        """
         self.last_exchange = exchange
+        accepted = accepted_errors(requirement)
+        if accepted:
+            if status is not None or error_type is not None:
+                raise TypeError(f"{requirement}: the catalog's accepts_errors decides what passes")
+            status = sorted({s for a in accepted for s in a.statuses})
+        elif status is None or error_type is None:
+            raise TypeError(f"{requirement} has no accepts_errors: give status and error_type")
         check_status(exchange, status, requirement, what)
+        if accepted:
+            error_type = _accepted_types(accepted, exchange.status)
+        assert error_type is not None
         self.soft(check_json_content_type, exchange)
-        first = error_type if isinstance(error_type, str) else sorted(error_type)[0]
-        self.soft(check_error_body, exchange, first)
+        types = [error_type] if isinstance(error_type, str) else sorted(error_type)
+        self.soft(check_error_body, exchange, types[0] if len(types) == 1 else None)
         check_error_type(exchange, error_type, requirement, what)
 
     def that(
@@ -112,6 +130,20 @@ class Verifier:
             actual=actual,
             exchange=exchange or self.last_exchange,
         )
+
+
+def accepted_errors(requirement: str) -> tuple[AcceptedError, ...]:
+    """The catalog's ``accepts_errors`` for ``requirement`` (none for an unknown id)."""
+    requirements = catalog()
+    return requirements.get(requirement).accepted_errors if requirement in requirements else ()
+
+
+def _accepted_types(accepted: tuple[AcceptedError, ...], status: int) -> frozenset[str]:
+    types: set[str] = set()
+    for entry in accepted:
+        if status in entry.statuses:
+            types |= set(entry.error_types or standard_error_types(status))
+    return frozenset(types)
 
 
 def verify_list_filter(

@@ -8,7 +8,6 @@ conformance.suites``, from ``--conformance-config`` and ``CONFORMANCE_*``.
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from conformance.sandbox import Sandbox, connect
 
 from ._deadline import RunDeadline
 from ._preconditions import start_run
+from ._unknown_ids import UnknownIds
 from ._verify import Verifier
 
 VERIFIER_KEY = pytest.StashKey[Verifier]()
@@ -131,9 +131,14 @@ def run_deadline(pytestconfig: pytest.Config) -> RunDeadline:
 
 
 @pytest.fixture(scope="session")
-def _exchange_listeners() -> list[Callable[[Exchange], None]]:
-    """Where each test's recorder hooks in; shared by every client the suite makes."""
-    return []
+def _exchange_listeners(pytestconfig: pytest.Config) -> list[Callable[[Exchange], None]]:
+    """Where each test's recorder hooks in; shared by every client the suite makes.
+
+    The plugin sees every exchange too, so that the coverage counts the requests
+    no test made (sandbox setup and cleanup, login) as well.
+    """
+    plugin = _plugin(pytestconfig)
+    return [plugin.observe_exchange] if plugin is not None else []
 
 
 def _fanout(listeners: list[Callable[[Exchange], None]]) -> Callable[[Exchange], None]:
@@ -239,7 +244,30 @@ def download_session(sandbox: Sandbox, item: str) -> str:
     return sandbox.new_download_session(item)
 
 
+@pytest.fixture(scope="session")
+def _unknown_ids(sandbox: Sandbox) -> UnknownIds:
+    return UnknownIds(
+        {
+            "item": sandbox.new_item,
+            "update_session": lambda: sandbox.new_update_session(sandbox.new_item()),
+            "download_session": lambda: sandbox.new_download_session(sandbox.new_item()),
+        }
+    )
+
+
 @pytest.fixture
-def unknown_id() -> str:
-    """A well-formed id no target has issued."""
-    return str(uuid.uuid4())
+def unknown_item_id(_unknown_ids: UnknownIds) -> str:
+    """A library item id in the target's own format that it never issued."""
+    return _unknown_ids.of("item")
+
+
+@pytest.fixture
+def unknown_update_session_id(_unknown_ids: UnknownIds) -> str:
+    """An update session id in the target's own format that it never issued."""
+    return _unknown_ids.of("update_session")
+
+
+@pytest.fixture
+def unknown_download_session_id(_unknown_ids: UnknownIds) -> str:
+    """A download session id in the target's own format that it never issued."""
+    return _unknown_ids.of("download_session")

@@ -13,13 +13,17 @@ from conformance.checks import check_error_body, check_json_content_type
 from conformance.client import Exchange, VcenterApi, VcenterClient
 from conformance.sandbox import Sandbox
 
+from ._unknown_ids import UnknownIds
 from ._verify import Verifier
 
-ErrorCase = Callable[[VcenterApi, VcenterClient, Sandbox, str], Exchange]
+ErrorCase = Callable[[VcenterApi, VcenterClient, Sandbox, UnknownIds], Exchange]
 
 # Requests every conforming target answers with a vAPI error (and its documented status).
 ERROR_CASES: dict[str, tuple[int, ErrorCase]] = {
-    "not-found": (404, lambda api, client, box, unknown: api.update_sessions.get(unknown)),
+    "not-found": (
+        404,
+        lambda api, client, box, unknown: api.update_sessions.get(unknown.of("update_session")),
+    ),
     "not-allowed": (
         400,
         lambda api, client, box, unknown: api.update_sessions.delete(
@@ -35,7 +39,9 @@ ERROR_CASES: dict[str, tuple[int, ErrorCase]] = {
     ),
     "download-not-found": (
         404,
-        lambda api, client, box, unknown: api.download_sessions.delete(unknown),
+        lambda api, client, box, unknown: api.download_sessions.delete(
+            unknown.of("download_session")
+        ),
     ),
 }
 
@@ -47,11 +53,11 @@ def test_error_bodies_are_vapi_standard_errors(
     client: VcenterClient,
     sandbox: Sandbox,
     verify: Verifier,
-    unknown_id: str,
+    _unknown_ids: UnknownIds,
     case: str,
 ) -> None:
     _status, send = ERROR_CASES[case]
-    exchange = send(api, client, sandbox, unknown_id)
+    exchange = send(api, client, sandbox, _unknown_ids)
     sandbox.track_created(exchange, "update")
     # The status itself is judged by the operation's own requirement.
     if exchange.status < 400:
@@ -88,7 +94,8 @@ MALFORMED_BODIES = {
     "json-array": "[]",
     "json-string": '"library_item_id"',
     "wrong-type": '{"library_item_id": 12345}',
-    "nested-wrong-type": '{"library_item_id": "x", "warning_behavior": {"type": 1}}',
+    # an existing item, so that no other fault (an unknown item) can decide the answer
+    "nested-wrong-type": '{"library_item_id": "<item>", "warning_behavior": {"type": 1}}',
 }
 
 
@@ -97,14 +104,13 @@ MALFORMED_BODIES = {
 def test_malformed_json_is_invalid_argument(
     client: VcenterClient, sandbox: Sandbox, verify: Verifier, body: str
 ) -> None:
-    exchange = client.request(
-        "POST", "/api/content/library/item/update-session", data=MALFORMED_BODIES[body]
-    )
+    data = MALFORMED_BODIES[body]
+    if "<item>" in data:
+        data = data.replace("<item>", sandbox.new_item())
+    exchange = client.request("POST", "/api/content/library/item/update-session", data=data)
     sandbox.track_created(exchange, "update")
     verify.error(
         exchange,
-        status=400,
-        error_type="INVALID_ARGUMENT",
         requirement="WIRE-MALFORMED-JSON-400",
         what=f"create with a {body} body",
     )

@@ -22,7 +22,6 @@ from ._verify import Verifier, verify_list_filter
 
 pytestmark = pytest.mark.destructive
 
-NACS = "NOT_ALLOWED_IN_CURRENT_STATE"
 WARNING_BEHAVIOR = [{"type": "SELF_SIGNED_CERTIFICATE", "ignored": True}]
 
 
@@ -61,14 +60,12 @@ def test_update_session_create_returns_bare_id(
 
 @pytest.mark.requirement("US-CREATE-UNKNOWN-ITEM-404")
 def test_update_session_create_on_unknown_item_is_not_found(
-    api: VcenterApi, sandbox: Sandbox, verify: Verifier, unknown_id: str
+    api: VcenterApi, sandbox: Sandbox, verify: Verifier, unknown_item_id: str
 ) -> None:
-    exchange = api.update_sessions.create({"library_item_id": unknown_id})
+    exchange = api.update_sessions.create({"library_item_id": unknown_item_id})
     sandbox.track_created(exchange, "update")
     verify.error(
         exchange,
-        status=404,
-        error_type="NOT_FOUND",
         requirement="US-CREATE-UNKNOWN-ITEM-404",
         what="update session create on an unknown library item",
     )
@@ -82,8 +79,6 @@ def test_update_session_create_without_item_is_invalid_argument(
     sandbox.track_created(exchange, "update")
     verify.error(
         exchange,
-        status=400,
-        error_type="INVALID_ARGUMENT",
         requirement="US-CREATE-MISSING-ITEM-400",
         what="update session create without library_item_id",
     )
@@ -97,8 +92,6 @@ def test_update_session_second_create_on_active_item_is_refused(
     sandbox.track_created(exchange, "update")
     verify.error(
         exchange,
-        status=(400, 500),
-        error_type="RESOURCE_BUSY",
         requirement="US-ONE-ACTIVE-PER-ITEM",
         what="a second update session create on an item with an ACTIVE session",
     )
@@ -188,12 +181,10 @@ def test_update_session_list_filters_by_library_item(
 
 @pytest.mark.requirement("US-LIST-UNKNOWN-ITEM-404")
 def test_update_session_list_of_unknown_item_is_not_found(
-    api: VcenterApi, verify: Verifier, unknown_id: str
+    api: VcenterApi, verify: Verifier, unknown_item_id: str
 ) -> None:
     verify.error(
-        api.update_sessions.list(library_item_id=unknown_id),
-        status=404,
-        error_type="NOT_FOUND",
+        api.update_sessions.list(library_item_id=unknown_item_id),
         requirement="US-LIST-UNKNOWN-ITEM-404",
         what="update session list of an unknown library item",
     )
@@ -217,8 +208,6 @@ def test_update_session_complete_then_delete(
     )
     verify.error(
         api.update_sessions.get(update_session),
-        status=404,
-        error_type="NOT_FOUND",
         requirement="US-DELETE-DONE-204",
         what="get after delete",
     )
@@ -238,8 +227,6 @@ def test_update_session_delete_after_cancel_and_fail(
     )
     verify.error(
         api.update_sessions.get(update_session),
-        status=404,
-        error_type="NOT_FOUND",
         requirement="US-DELETE-DONE-204",
         what="get after delete",
     )
@@ -251,8 +238,6 @@ def test_update_session_delete_while_active_is_rejected(
 ) -> None:
     verify.error(
         api.update_sessions.delete(update_session),
-        status=400,
-        error_type=NACS,
         requirement="US-DELETE-ACTIVE-400",
         what="delete of an ACTIVE update session",
     )
@@ -282,12 +267,10 @@ UNKNOWN_ID_OPERATIONS = {
 @pytest.mark.requirement("US-UNKNOWN-ID-404")
 @pytest.mark.parametrize("operation", list(UNKNOWN_ID_OPERATIONS))
 def test_update_session_unknown_id_is_not_found(
-    api: VcenterApi, verify: Verifier, unknown_id: str, operation: str
+    api: VcenterApi, verify: Verifier, unknown_update_session_id: str, operation: str
 ) -> None:
     verify.error(
-        UNKNOWN_ID_OPERATIONS[operation](api, unknown_id),
-        status=404,
-        error_type="NOT_FOUND",
+        UNKNOWN_ID_OPERATIONS[operation](api, unknown_update_session_id),
         requirement="US-UNKNOWN-ID-404",
         what=f"{operation} of an unknown update session",
     )
@@ -312,19 +295,20 @@ def test_update_session_operations_when_not_active_are_rejected(
     api: VcenterApi, update_session: str, verify: Verifier, state: str, operation: str
 ) -> None:
     require(ACTIVE_ONLY_OPERATIONS[ENDINGS[state]](api, update_session), 204, ENDINGS[state])
+    # Which state the ending reached is its own requirement's business (US-CANCEL-CANCELED,
+    # US-COMPLETE-DONE, US-FAIL-ERROR); here only that the refusal leaves it as it was.
+    before = get_state(api, verify, update_session, "US-NOT-ACTIVE-400")
     verify.error(
         ACTIVE_ONLY_OPERATIONS[operation](api, update_session),
-        status=400,
-        error_type=NACS,
         requirement="US-NOT-ACTIVE-400",
         what=f"{operation} of a {state} update session",
     )
     after = get_state(api, verify, update_session, "US-NOT-ACTIVE-400")
     verify.that(
-        after == state,
+        after == before,
         "US-NOT-ACTIVE-400",
         f"a refused {operation} must not change the state",
-        expected=state,
+        expected=before,
         actual=after,
     )
 
@@ -346,9 +330,9 @@ def test_update_session_cancel_reaches_canceled(
 
 @pytest.mark.requirement("US-FAIL-ERROR")
 def test_update_session_fail_reaches_error_with_message(
-    api: VcenterApi, update_session: str, verify: Verifier, unknown_id: str
+    api: VcenterApi, update_session: str, verify: Verifier
 ) -> None:
-    message = f"vcenter-conformance simulated client failure {unknown_id[:8]}"
+    message = f"vcenter-conformance simulated client failure {uuid.uuid4().hex[:8]}"
     verify.void(api.update_sessions.fail(update_session, message), "US-FAIL-ERROR", "fail")
     body = get_model(api, verify, update_session, "US-FAIL-ERROR")
     verify.that(
@@ -381,9 +365,9 @@ def test_update_session_patch_changes_only_warning_behavior(
     )
     after = get_model(api, verify, update_session, req)
     verify.that(
-        after.get("warning_behavior") == WARNING_BEHAVIOR,
+        has_entries(after.get("warning_behavior"), WARNING_BEHAVIOR),
         req,
-        "update must set warning_behavior",
+        "update must set warning_behavior (every entry sent, in any order)",
         expected=WARNING_BEHAVIOR,
         actual=after.get("warning_behavior"),
     )
@@ -399,11 +383,9 @@ def test_update_session_patch_changes_only_warning_behavior(
             "library_item_id": other_item,
         },
     )
-    if attempt.status != 204:
+    if not 200 <= attempt.status < 300:
         verify.error(
             attempt,
-            status=400,
-            error_type="INVALID_ARGUMENT",
             requirement=req,
             what="update with properties the update operation does not use",
         )
@@ -419,14 +401,23 @@ def test_update_session_patch_changes_only_warning_behavior(
         )
 
 
+def has_entries(actual: object, expected: list[dict[str, object]]) -> bool:
+    """Every expected entry is in ``actual`` (its keys equal; extra keys, extra entries
+    and any order allowed: a newer server may add fields or defaults)."""
+    if not isinstance(actual, list):
+        return False
+    entries = [e for e in actual if isinstance(e, dict)]
+    return all(
+        any(all(e.get(k) == v for k, v in want.items()) for e in entries) for want in expected
+    )
+
+
 @pytest.mark.requirement("US-PATCH-INVALID-400")
 def test_update_session_patch_with_invalid_spec_is_invalid_argument(
     api: VcenterApi, update_session: str, verify: Verifier
 ) -> None:
     verify.error(
         api.update_sessions.update(update_session, {"warning_behavior": "not-a-list"}),
-        status=400,
-        error_type="INVALID_ARGUMENT",
         requirement="US-PATCH-INVALID-400",
         what="update with a warning_behavior that is not a list",
     )
@@ -549,8 +540,6 @@ def test_update_session_expires_without_activity(
         time.sleep(1)
     verify.error(
         after,
-        status=404,
-        error_type="NOT_FOUND",
         requirement=req,
         what=f"get {time.monotonic() - started:.0f} s after the last activity",
     )

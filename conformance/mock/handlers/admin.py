@@ -16,14 +16,17 @@ from .. import errors
 from ..clock import format_time
 from ..faults import Faults
 from ..flaws import FLAWS
+from ..variants import VARIANTS
 from .common import backend_of
 
 __all__ = [
     "advance_clock",
     "get_faults",
     "get_flaws",
+    "get_variants",
     "put_faults",
     "put_flaws",
+    "put_variants",
     "reset",
     "state",
 ]
@@ -71,6 +74,24 @@ async def put_flaws(request: Request) -> Response:
     except ValueError as exc:
         raise errors.invalid_argument("mock.flaws.unknown", str(exc)) from exc
     return _json({"flaws": sorted(backend.flaws)})
+
+
+async def get_variants(request: Request) -> Response:
+    return _json({"variants": sorted(backend_of(request).variants), "available": dict(VARIANTS)})
+
+
+async def put_variants(request: Request) -> Response:
+    """Body ``{"variants": [name, ...]}`` replaces the active variants; an unknown name is 400."""
+    backend = backend_of(request)
+    body = await _body(request)
+    names = body.get("variants")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise errors.wrong_type("variants", "a list of variant names")
+    try:
+        backend.set_variants(names)
+    except ValueError as exc:
+        raise errors.invalid_argument("mock.variants.unknown", str(exc)) from exc
+    return _json({"variants": sorted(backend.variants)})
 
 
 async def get_faults(request: Request) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
@@ -28,6 +29,7 @@ __all__ = [
     "optional_object",
     "req_str",
     "required_object",
+    "unknown_fields",
 ]
 
 SESSION_HEADER = "vmware-api-session-id"
@@ -58,9 +60,42 @@ def authenticated(endpoint: Endpoint) -> Endpoint:
 
 def ok(backend: Backend, data: Any, status: int = 200) -> Response:
     """A JSON success body: the bare value, as /api sends it."""
+    if backend.variants:
+        data = wire_variants(backend, data)
+        if isinstance(data, list) and backend.varied("lists-reversed"):
+            data.reverse()
     if backend.flawed("success-legacy-envelope"):
         data = {"value": data}
-    return JSONResponse(data, status_code=status)
+    return JSONResponse(data, status_code=status, media_type=json_media_type(backend))
+
+
+def json_media_type(backend: Backend) -> str:
+    if backend.varied("content-type-charset"):
+        return "application/json; charset=utf-8"
+    return "application/json"
+
+
+_ZULU = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$")
+
+
+def wire_variants(backend: Backend, data: Any) -> Any:
+    """The freedoms any JSON server has, applied to a body on its way out (variants)."""
+    if isinstance(data, dict):
+        out = {k: wire_variants(backend, v) for k, v in data.items()}
+        if backend.varied("extra-response-fields"):
+            out["x_newer_server_field"] = {"added_in": "a later release"}
+        return out
+    if isinstance(data, list):
+        items = [wire_variants(backend, v) for v in data]
+        return items
+    if isinstance(data, str):
+        match = _ZULU.match(data)
+        if match is not None:
+            if backend.varied("datetime-offset"):
+                return match.group(1) + "+00:00"
+            if backend.varied("datetime-microseconds"):
+                return f"{match.group(1)}.{(match.group(2) or '').ljust(6, '0')[:6]}Z"
+    return data
 
 
 def created(backend: Backend, ident: str, status: int = 201) -> Response:
@@ -104,12 +139,24 @@ async def _read_object(request: Request, *, required: bool) -> Body | None:
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         if backend_of(request).flawed("malformed-json-500"):
             raise errors.internal_error(type(exc).__name__) from exc
+        if backend_of(request).varied("malformed-json-invalid-request"):
+            raise errors.unparseable_body() from exc
         raise errors.bad_body("the body is not valid JSON") from exc
     if value is None and not required:
         return None
     if not isinstance(value, dict):
         raise errors.bad_body("the body must be a JSON object")
     return value
+
+
+def unknown_fields(request: Request) -> str | None:
+    """How this mock answers unknown body properties: ignored (None) or refused (a type)."""
+    backend = backend_of(request)
+    if backend.varied("unknown-fields-unexpected-input"):
+        return "UNEXPECTED_INPUT"
+    if backend.varied("unknown-fields-refused"):
+        return "INVALID_ARGUMENT"
+    return None
 
 
 def opt_str(body: Body, key: str) -> str | None:

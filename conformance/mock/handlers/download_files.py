@@ -13,7 +13,15 @@ from ..models import Backend
 from ..models.download_files import Offer
 from ..models.files import ItemFile, PrepareStatus
 from . import shapes
-from .common import authenticated, backend_of, ok, opt_str, req_str, required_object
+from .common import (
+    authenticated,
+    backend_of,
+    ok,
+    opt_str,
+    req_str,
+    required_object,
+    unknown_fields,
+)
 from .update_files import base_url
 
 __all__ = ["act", "item_files", "list_or_get", "render", "render_item_file"]
@@ -66,7 +74,7 @@ async def act(request: Request) -> Response:
     if action != "prepare":
         raise errors.no_operation_for_url(f"{request.url.path}?action={action or ''}")
     body = await required_object(request)
-    shapes.check(shapes.FILE_PREPARE, body)
+    shapes.check(shapes.FILE_PREPARE, body, unknown=unknown_fields(request))
     offer = backend.download_files.prepare(
         request.path_params["download_session_id"],
         req_str(body, "file_name"),

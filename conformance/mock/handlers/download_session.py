@@ -22,6 +22,7 @@ from .common import (
     optional_object,
     req_str,
     required_object,
+    unknown_fields,
 )
 
 __all__ = ["act", "create", "delete", "get", "list_ids"]
@@ -48,7 +49,7 @@ def render(backend: Backend, session: DownloadSession) -> dict[str, Any]:
 async def create(request: Request) -> Response:
     backend = backend_of(request)
     body = await required_object(request)
-    shapes.check(shapes.DOWNLOAD_SESSION_CREATE, body)
+    shapes.check(shapes.DOWNLOAD_SESSION_CREATE, body, unknown=unknown_fields(request))
     session_id = backend.download_sessions.create(
         library_item_id=req_str(body, "library_item_id"), client_token=client_token(request)
     )
@@ -88,14 +89,19 @@ async def _cancel(request: Request, backend: Backend, session_id: str) -> None:
 
 async def _fail(request: Request, backend: Backend, session_id: str) -> None:
     body = await required_object(request)
-    shapes.check(shapes.FAIL, body)
+    shapes.check(shapes.FAIL, body, unknown=unknown_fields(request))
     backend.download_sessions.fail(session_id, req_str(body, "client_error_message"))
 
 
 async def _keep_alive(request: Request, backend: Backend, session_id: str) -> None:
     """The body key is ``progress`` here, not ``client_progress`` (contract §3)."""
     body = await optional_object(request) or {}
-    shapes.check(shapes.DOWNLOAD_KEEP_ALIVE, body)
+    shape = (
+        shapes.DOWNLOAD_KEEP_ALIVE_UNBOUNDED
+        if backend.varied("progress-unbounded")
+        else shapes.DOWNLOAD_KEEP_ALIVE
+    )
+    shapes.check(shape, body, unknown=unknown_fields(request))
     key = "client_progress" if backend.flawed("download-keep-alive-client-progress") else "progress"
     backend.download_sessions.keep_alive(session_id, opt_int(body, key))
 

@@ -21,6 +21,7 @@ from .common import (
     opt_str,
     req_str,
     required_object,
+    unknown_fields,
 )
 
 __all__ = [
@@ -85,7 +86,7 @@ def _backings(body: dict[str, Any]) -> list[StorageBacking]:
 async def create_library(request: Request) -> Response:
     backend = backend_of(request)
     body = await required_object(request)
-    shapes.check(shapes.LIBRARY_CREATE, body)
+    shapes.check(shapes.LIBRARY_CREATE, body, unknown=unknown_fields(request))
     library_id = backend.library.create_library(
         name=req_str(body, "name"),
         description=opt_str(body, "description"),
@@ -120,7 +121,7 @@ async def delete_library(request: Request) -> Response:
 async def create_item(request: Request) -> Response:
     backend = backend_of(request)
     body = await required_object(request)
-    shapes.check(shapes.ITEM_CREATE, body)
+    shapes.check(shapes.ITEM_CREATE, body, unknown=unknown_fields(request))
     item_id = backend.library.create_item(
         library_id=req_str(body, "library_id"),
         name=req_str(body, "name"),

@@ -22,6 +22,7 @@ from ..models.update_session import WARNING_TYPES
 
 __all__ = [
     "DOWNLOAD_KEEP_ALIVE",
+    "DOWNLOAD_KEEP_ALIVE_UNBOUNDED",
     "DOWNLOAD_SESSION_CREATE",
     "FAIL",
     "FILE_ADD_SPEC",
@@ -29,6 +30,7 @@ __all__ = [
     "ITEM_CREATE",
     "LIBRARY_CREATE",
     "UPDATE_KEEP_ALIVE",
+    "UPDATE_KEEP_ALIVE_UNBOUNDED",
     "UPDATE_SESSION_CREATE",
     "UPDATE_SESSION_PATCH",
     "Shape",
@@ -200,9 +202,33 @@ def _check_fields(struct: Struct, body: Mapping[str, Any], prefix: str) -> None:
             _check_value(shape, body[name], prefix + name)
 
 
-def check(struct: Struct, body: Mapping[str, Any]) -> None:
-    """Raise InvalidArgument if ``body`` does not have ``struct``'s shape."""
+def check(struct: Struct, body: Mapping[str, Any], *, unknown: UnknownFields = None) -> None:
+    """Raise InvalidArgument if ``body`` does not have ``struct``'s shape.
+
+    ``unknown`` says how an unknown property is answered: ``None`` ignores it (the
+    default), ``"INVALID_ARGUMENT"`` or ``"UNEXPECTED_INPUT"`` refuse it (variants).
+    """
+    if unknown is not None:
+        _refuse_unknown(struct, body, "", unknown)
     _check_fields(struct, body, "")
+
+
+UnknownFields = str | None
+
+
+def _refuse_unknown(struct: Struct, body: Mapping[str, Any], prefix: str, how: str) -> None:
+    for name, value in body.items():
+        shape = struct.fields.get(name)
+        if shape is None:
+            raise errors.unknown_field(prefix + name, unexpected_input=how == "UNEXPECTED_INPUT")
+        if isinstance(shape, Struct) and isinstance(value, dict):
+            _refuse_unknown(shape, value, f"{prefix}{name}.", how)
+        elif (
+            isinstance(shape, ListOf) and isinstance(shape.item, Struct) and isinstance(value, list)
+        ):
+            for index, entry in enumerate(value):
+                if isinstance(entry, dict):
+                    _refuse_unknown(shape.item, entry, f"{prefix}{name}[{index}].", how)
 
 
 def _enum(values: Iterable[str]) -> Enum:
@@ -280,11 +306,14 @@ UPDATE_SESSION_MODEL = Struct(
 UPDATE_SESSION_CREATE = UPDATE_SESSION_MODEL.requiring("library_item_id")
 UPDATE_SESSION_PATCH = UPDATE_SESSION_MODEL
 UPDATE_KEEP_ALIVE = Struct({"client_progress": PROGRESS})
+#: the ``progress-unbounded`` variant: any int64
+UPDATE_KEEP_ALIVE_UNBOUNDED = Struct({"client_progress": Int()})
 FAIL = Struct({"client_error_message": STR}, frozenset({"client_error_message"}))
 
 DOWNLOAD_SESSION_MODEL = Struct({**_SESSION_FIELDS, "state": _enum(DownloadState)})
 DOWNLOAD_SESSION_CREATE = DOWNLOAD_SESSION_MODEL.requiring("library_item_id")
 DOWNLOAD_KEEP_ALIVE = Struct({"progress": PROGRESS})
+DOWNLOAD_KEEP_ALIVE_UNBOUNDED = Struct({"progress": Int()})
 
 _STORAGE_BACKING = Struct(
     {"type": _enum(("DATASTORE", "OTHER")), "datastore_id": STR, "storage_uri": STR},

@@ -65,6 +65,8 @@ async def upload(request: Request) -> Response:
         backend.update_files.abort(transfer, "the transfer was interrupted")
         raise
     backend.update_files.finish(transfer)
+    if backend.varied("checksum-mismatch-at-upload") and transfer.file.error_message is not None:
+        return Response(status_code=400)  # the bytes were refused: the file is ERROR
     return Response(status_code=200)
 
 

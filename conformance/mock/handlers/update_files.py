@@ -21,6 +21,7 @@ from .common import (
     opt_int,
     req_str,
     required_object,
+    unknown_fields,
 )
 
 __all__ = ["act", "get_file", "list_files", "remove_file", "render"]
@@ -75,7 +76,7 @@ def _add_spec(body: Body) -> AddSpec:
 
 async def _add(request: Request, backend: Backend, session_id: str) -> Response:
     body = await required_object(request)
-    shapes.check(shapes.FILE_ADD_SPEC, body)
+    shapes.check(shapes.FILE_ADD_SPEC, body, unknown=unknown_fields(request))
     file = backend.update_files.add(session_id, _add_spec(body), base_url(request))
     status = 200 if backend.flawed("file-add-returns-200") else 201
     answer = ok(backend, render(backend, file), status)  # WAITING_FOR_TRANSFER, as added
@@ -109,6 +110,8 @@ async def act(request: Request) -> Response:
     action = request.query_params.get("action", "")
     handler = _ACTIONS.get(action)
     if handler is None:
+        raise errors.no_operation_for_url(f"{request.url.path}?action={action}")
+    if action == "add" and backend.varied("file-add-action-form-absent"):
         raise errors.no_operation_for_url(f"{request.url.path}?action={action}")
     if action == "add" and backend.flawed("file-add-action-form-rejected"):
         raise errors.invalid_argument(

@@ -23,6 +23,7 @@ from .common import (
     optional_object,
     req_str,
     required_object,
+    unknown_fields,
 )
 
 __all__ = ["act", "create", "delete", "get", "list_ids", "update"]
@@ -51,7 +52,7 @@ def render(backend: Backend, session: UpdateSession) -> dict[str, Any]:
         session.expires_at, zone=not backend.flawed("datetime-no-timezone")
     )
     if session.state is UpdateState.ACTIVE:
-        show_preview = not backend.flawed("no-preview-info")
+        show_preview = not backend.varied("no-preview-info")
     else:
         show_preview = backend.flawed("preview-info-after-active")
     if show_preview:
@@ -69,13 +70,18 @@ async def create(request: Request) -> Response:
     body = await required_object(request)
     if body.get("library_item_id") is None and backend.flawed("create-without-item-404"):
         raise errors.not_found("library item", "")
-    shapes.check(shapes.UPDATE_SESSION_CREATE, body)
+    shapes.check(shapes.UPDATE_SESSION_CREATE, body, unknown=unknown_fields(request))
+    token = client_token(request)
+    repeated = backend.varied("client-token-repeat-200") and (
+        backend.tokens.lookup("update-session", token, backend.update_sessions.exists) is not None
+    )
     session_id = backend.update_sessions.create(
         library_item_id=req_str(body, "library_item_id"),
         warning_behavior=_warning_behavior(body),
-        client_token=client_token(request),
+        client_token=token,
     )
-    return created(backend, session_id, 200 if backend.flawed("create-returns-200") else 201)
+    status = 200 if repeated or backend.flawed("create-returns-200") else 201
+    return created(backend, session_id, status)
 
 
 @authenticated
@@ -99,7 +105,7 @@ async def update(request: Request) -> Response:
     backend = backend_of(request)
     body = await required_object(request)
     try:
-        shapes.check(shapes.UPDATE_SESSION_PATCH, body)
+        shapes.check(shapes.UPDATE_SESSION_PATCH, body, unknown=unknown_fields(request))
     except errors.InvalidArgument:
         if not backend.flawed("patch-invalid-accepted"):
             raise
@@ -132,13 +138,18 @@ async def _cancel(request: Request, backend: Backend, session_id: str) -> None:
 
 async def _fail(request: Request, backend: Backend, session_id: str) -> None:
     body = await required_object(request)
-    shapes.check(shapes.FAIL, body)
+    shapes.check(shapes.FAIL, body, unknown=unknown_fields(request))
     backend.update_sessions.fail(session_id, req_str(body, "client_error_message"))
 
 
 async def _keep_alive(request: Request, backend: Backend, session_id: str) -> None:
     body = await optional_object(request) or {}
-    shapes.check(shapes.UPDATE_KEEP_ALIVE, body)
+    shape = (
+        shapes.UPDATE_KEEP_ALIVE_UNBOUNDED
+        if backend.varied("progress-unbounded")
+        else shapes.UPDATE_KEEP_ALIVE
+    )
+    shapes.check(shape, body, unknown=unknown_fields(request))
     backend.update_sessions.keep_alive(session_id, opt_int(body, "client_progress"))
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from .. import errors
 from ..clock import Clock, FakeClock, SystemClock, format_time
 from ..faults import FaultInjector, Faults
 from ..flaws import FLAWS, check_flaws
 from ..settings import MockSettings
+from ..variants import VARIANTS, check_variants
 from .cis import ApiSessions
-from .common import ClientTokens
+from .common import ClientTokens, is_uuid
 from .download_files import DownloadSessionFiles
 from .download_session import DownloadSessions
 from .library import ContentLibrary
@@ -19,6 +24,8 @@ from .update_files import UpdateSessionFiles
 from .update_session import UpdateSessions
 
 __all__ = ["Backend"]
+
+_OPAQUE_ID = re.compile(r"^id-\d+-[0-9a-f]{8}$")
 
 
 class Backend:
@@ -30,6 +37,8 @@ class Backend:
             self.settings.clock if self.settings.clock is not None else SystemClock()
         )
         self._flaws: frozenset[str] = self.settings.flaws
+        self._variants: frozenset[str] = self.settings.variants
+        self._id_counter = 0
         #: read by ``FaultMiddleware`` on every request; None when no fault is active
         self.fault_injector: FaultInjector | None = FaultInjector.of(self.settings.faults)
         self.tokens = ClientTokens()
@@ -57,6 +66,43 @@ class Backend:
             raise KeyError(f"no such flaw: {name}")
         return name in self._flaws
 
+    # -- variants ----------------------------------------------------------------------
+    @property
+    def variants(self) -> frozenset[str]:
+        return self._variants
+
+    def set_variants(self, names: Iterable[str]) -> None:
+        """Replace the active variants (ValueError on an unknown name); takes effect at once."""
+        self._variants = check_variants(names)
+
+    def varied(self, name: str) -> bool:
+        """Is variant ``name`` on? A name missing from VARIANTS is a bug in the mock: KeyError."""
+        if name not in VARIANTS:
+            raise KeyError(f"no such variant: {name}")
+        return name in self._variants
+
+    def new_id(self) -> str:
+        """A UUID, or under ``opaque-ids`` an id of another, still URL-safe, format."""
+        if self.varied("opaque-ids"):
+            self._id_counter += 1
+            return f"id-{self._id_counter}-{secrets.token_hex(4)}"
+        return str(uuid.uuid4())
+
+    def check_id_format(self, ident: str, kind: str) -> None:
+        """Under ``malformed-id-400`` an id of a format this server never issues is 400."""
+        if not self.varied("malformed-id-400"):
+            return
+        well_formed = _OPAQUE_ID.match(ident) if self.varied("opaque-ids") else is_uuid(ident)
+        if not well_formed:
+            raise errors.invalid_argument(
+                "com.vmware.vdcs.cls-main.invalid_id", f"'{ident}' is not a valid {kind} id.", ident
+            )
+
+    @property
+    def session_timeout(self) -> float:
+        """The configured expiration timeout of update and download sessions."""
+        return 600.0 if self.varied("session-timeout-10min") else self.settings.session_timeout
+
     # -- faults ------------------------------------------------------------------------
     @property
     def faults(self) -> Faults | None:
@@ -71,6 +117,7 @@ class Backend:
     def reset(self) -> None:
         """Drop all state and runtime flaw and fault changes; keep settings and the clock."""
         self._flaws = self.settings.flaws
+        self._variants = self.settings.variants
         self.set_faults(self.settings.faults)
         self.tokens.clear()
         self.api_sessions.reset()
@@ -93,6 +140,7 @@ class Backend:
             "now": format_time(self.clock.now()),
             "fake_clock": isinstance(self.clock, FakeClock),
             "flaws": sorted(self._flaws),
+            "variants": sorted(self._variants),
             "api_sessions": self.api_sessions.dump(),
             **self.library.dump(),
             "update_sessions": self.update_sessions.dump(),

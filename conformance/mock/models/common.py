@@ -14,7 +14,7 @@ from ..errors import Message
 if TYPE_CHECKING:
     from .backend import Backend
 
-__all__ = ["BaseSession", "ClientTokens", "SessionStore", "new_id", "next_state"]
+__all__ = ["BaseSession", "ClientTokens", "SessionStore", "is_uuid", "new_id", "next_state"]
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -23,8 +23,12 @@ St = TypeVar("St")
 
 
 def new_id() -> str:
-    """vCenter's content-library ids are UUIDs."""
+    """vCenter's content-library ids are UUIDs (``Backend.new_id`` may choose otherwise)."""
     return str(uuid.uuid4())
+
+
+def is_uuid(text: str) -> bool:
+    return _UUID.match(text) is not None
 
 
 class ClientTokens:
@@ -34,8 +38,10 @@ class ClientTokens:
         self._ids: dict[tuple[str, str], str] = {}
 
     @staticmethod
-    def check(token: str | None) -> None:
-        if token is not None and not _UUID.match(token):
+    def check(token: str | None, *, uuid_only: bool = True) -> None:
+        """The docstrings say the token must be UUID-shaped; ``uuid_only=False`` (a variant)
+        accepts any non-empty string, as the docs' "should" allows."""
+        if token is not None and not (token if not uuid_only else _UUID.match(token)):
             raise errors.invalid_argument(
                 "com.vmware.vdcs.cls-main.invalid_client_token",
                 f"The client token '{token}' is not a valid UUID.",
@@ -132,6 +138,7 @@ class SessionStore(Generic[S]):
 
     def find(self, session_id: str) -> S:
         """The live session, or NotFound (400 InvalidArgument under ``unknown-id-400``)."""
+        self._b.check_id_format(session_id, self.kind)
         if not self.exists(session_id):
             if self._b.flawed("unknown-id-400"):
                 raise errors.invalid_argument(
@@ -183,7 +190,7 @@ class SessionStore(Generic[S]):
         return item.id, str(item.content_version)
 
     def _new_expiry(self) -> float:
-        timeout = self._b.settings.session_timeout
+        timeout = self._b.session_timeout
         if self._b.flawed("expiry-one-hour"):
             timeout = 3600.0
         return self._b.clock.now() + timeout
@@ -194,7 +201,7 @@ class SessionStore(Generic[S]):
 
     def _reuse(self, client_token: str | None) -> str | None:
         """Validate the token; return the id an identical earlier create produced."""
-        self._b.tokens.check(client_token)
+        self._b.tokens.check(client_token, uuid_only=not self._b.varied("client-token-any-format"))
         if self._b.flawed("client-token-ignored"):
             return None
         return self._b.tokens.lookup(self.token_kind, client_token, self.exists)

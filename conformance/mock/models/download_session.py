@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .. import errors
-from .common import BaseSession, SessionStore, new_id, next_state
+from .common import BaseSession, SessionStore, next_state
 from .files import DownloadFile
 
 __all__ = ["DOWNLOAD_TRANSITIONS", "DownloadSession", "DownloadSessions", "DownloadState"]
@@ -55,7 +55,7 @@ class DownloadSessions(SessionStore[DownloadSession]):
             library_item_id, accept_unknown=self._b.flawed("download-create-unknown-item-accepted")
         )
         session = DownloadSession(
-            id=new_id(),
+            id=self._b.new_id(),
             library_item_id=item_id,
             library_item_content_version=content_version,
             expires_at=self._new_expiry(),

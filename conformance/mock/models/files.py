@@ -202,6 +202,8 @@ class UploadFile:
     size: int | None = None
     checksum: ChecksumInfo | None = None
     error_message: Message | None = None
+    #: a mismatch the ``checksum-mismatch-at-complete`` variant reports only at complete
+    latent_problem: Message | None = None
     data: Path | None = None
     transfer: Transfer | None = None
 

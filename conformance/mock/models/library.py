@@ -107,7 +107,7 @@ class ContentLibrary:
         backings: Sequence[StorageBacking],
         client_token: str | None,
     ) -> str:
-        self._b.tokens.check(client_token)
+        self._b.tokens.check(client_token, uuid_only=not self._b.varied("client-token-any-format"))
         reused = self._b.tokens.lookup("library", client_token, self._libraries.__contains__)
         if reused is not None:
             return reused
@@ -132,7 +132,7 @@ class ContentLibrary:
                 str(backing.datastore_id),
             )
         library = Library(
-            id=new_id(),
+            id=self._b.new_id(),
             name=name,
             description=description,
             storage_backing=backing,
@@ -167,7 +167,7 @@ class ContentLibrary:
         description: str | None,
         client_token: str | None,
     ) -> str:
-        self._b.tokens.check(client_token)
+        self._b.tokens.check(client_token, uuid_only=not self._b.varied("client-token-any-format"))
         reused = self._b.tokens.lookup("item", client_token, self.item_exists)
         if reused is not None:
             return reused
@@ -188,7 +188,7 @@ class ContentLibrary:
                 raise errors.duplicate_item_name(name, library.name, library.id)
         now = self._b.clock.now()
         item = Item(
-            id=new_id(),
+            id=self._b.new_id(),
             library_id=library_id,
             name=name,
             type=item_type,
@@ -204,6 +204,7 @@ class ContentLibrary:
         return item_id in self._items
 
     def get_item(self, item_id: str) -> Item:
+        self._b.check_id_format(item_id, "library item")
         item = self._items.get(item_id)
         if item is None:
             raise errors.not_found("library item", item_id)

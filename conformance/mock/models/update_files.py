@@ -187,6 +187,11 @@ class UpdateSessionFiles:
             for f in files
             if f.status is FAILED
         )
+        if missing and self._b.varied("validate-missing-as-invalid"):
+            not_received = tuple(
+                (name, errors.transfer_error(shown(name), "not received")) for name in missing
+            )
+            return Validation((), invalid + not_received)
         return Validation(missing, invalid)
 
     # -- transfers ---------------------------------------------------------------------
@@ -225,7 +230,7 @@ class UpdateSessionFiles:
         transfer = Transfer(session.id, file, receiver)
         file.status, file.transfer = new, transfer
         file.bytes_transferred, file.size, file.checksum = 0, None, None
-        file.data, file.error_message = None, None
+        file.data, file.error_message, file.latent_problem = None, None, None
         self._running.add(transfer)
         return transfer
 
@@ -280,6 +285,8 @@ class UpdateSessionFiles:
             problem = errors.checksum_mismatch(
                 shown(file.name), expected.algorithm, expected.checksum, actual.checksum
             )
+        if problem is not None and self._b.varied("checksum-mismatch-at-complete"):
+            file.latent_problem, problem = problem, None  # found only at complete
         if problem is None and self._b.flawed("upload-never-ready"):
             self._b.storage.discard(receiver.path)  # the file stays TRANSFERRING for ever
         elif problem is None:
@@ -335,6 +342,11 @@ class UpdateSessionFiles:
         session ``completing``, to be settled when they end.
         """
         files = list(session.files.values())
+        latent = [f for f in files if f.latent_problem is not None and f.status is READY]
+        if latent:  # the checksum-mismatch-at-complete variant: 204, then ERROR
+            message = latent[0].latent_problem
+            self._fail_session(session, message.default_message if message else "mismatch")
+            return False
         failed = [f for f in files if f.status is FAILED]
         if failed:
             message = failed[0].error_message
@@ -348,7 +360,10 @@ class UpdateSessionFiles:
             or (f.status is TRANSFERRING and f.source_type is not SourceType.PULL)
         ]
         if missing and not self._b.flawed("complete-ignores-missing-files"):
-            raise errors.files_missing("complete", [shown(n) for n in missing])
+            refusal = errors.files_missing("complete", [shown(n) for n in missing])
+            if self._b.varied("complete-missing-fails-session"):
+                self._fail_session(session, refusal.messages[0].default_message)
+            raise refusal
         if any(f.status is TRANSFERRING and f.source_type is SourceType.PULL for f in files):
             session.completing = True
             return False

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .. import errors
-from .common import BaseSession, SessionStore, new_id, next_state
+from .common import BaseSession, SessionStore, next_state
 from .files import UploadFile
 
 __all__ = [
@@ -107,7 +107,7 @@ class UpdateSessions(SessionStore[UpdateSession]):
                 if other.state is ACTIVE or blocking:
                     raise errors.update_session_busy(item_id, other.id)
         session = UpdateSession(
-            id=new_id(),
+            id=self._b.new_id(),
             library_item_id=item_id,
             library_item_content_version=content_version,
             expires_at=self._new_expiry(),
