@@ -18,6 +18,7 @@ from conformance.checks import check_datetime
 from conformance.client import Exchange, VcenterApi
 from conformance.sandbox import Sandbox, require
 
+from ._preconditions import poll
 from ._verify import Verifier, verify_list_filter
 
 pytestmark = pytest.mark.destructive
@@ -533,11 +534,11 @@ def test_update_session_expires_without_activity(
             f"(CONFORMANCE_EXPIRY_WAIT) to at least {remaining + 10:.0f} to judge expiry"
         )
     time.sleep(max(remaining, 0) + 1.5)
-    while True:
-        after = api.update_sessions.get(update_session)
-        if after.status == 404 or time.monotonic() - started > settings.expiry_wait:
-            break
-        time.sleep(1)
+    after = poll(  # a 200 means the session is still there: poll until another answer
+        lambda: api.update_sessions.get(update_session),
+        lambda _body: True,
+        settings.expiry_wait - (time.monotonic() - started),
+    )
     verify.error(
         after,
         requirement=req,
