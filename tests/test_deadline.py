@@ -16,7 +16,7 @@ from suite_runner import PASSWORD, USER, run_suite
 from conformance.client import TransportError, VcenterClient
 from conformance.config import load_config
 from conformance.mock import Faults, MockServer, MockSettings
-from conformance.suites._deadline import RunDeadline, RunDeadlineReached
+from conformance.suites._deadline import RunDeadline, RunDeadlineReached, deadline_in
 
 #: a port nothing listens on: a request that reached the network would fail to connect
 NOWHERE = "http://127.0.0.1:9"
@@ -40,6 +40,21 @@ def test_the_deadline_passes_after_its_seconds() -> None:
     assert deadline.passed()
     with pytest.raises(RunDeadlineReached, match=r"^run deadline of 5 s reached$"):
         deadline.check()
+
+
+def test_time_spent_before_the_deadline_was_made_counts() -> None:
+    clock = Clock()
+    deadline = RunDeadline(5, clock, spent=4)
+    clock.now += 1.5
+    assert deadline.passed()
+
+
+def test_a_deadline_wrapped_by_hypothesis_is_still_the_deadline() -> None:
+    stopped = RunDeadlineReached("run deadline of 5 s reached")
+    flaky = ExceptionGroup("Flaky", [ValueError("x"), ExceptionGroup("inner", [stopped])])
+    assert deadline_in(flaky) is stopped
+    assert deadline_in(ExceptionGroup("other", [ValueError("x")])) is None
+    assert deadline_in(ValueError("x")) is None
 
 
 def test_zero_means_no_deadline() -> None:

@@ -31,12 +31,14 @@ class RunDeadlineReached(Exception):
 
 
 class RunDeadline:
-    """A wall-time budget counted from its creation (the start of the test session)."""
+    """A wall-time budget; ``spent`` seconds of it were used before it was made."""
 
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, seconds: float, clock: Callable[[], float] = time.monotonic, *, spent: float = 0.0
+    ) -> None:
         self.seconds = seconds
         self._clock = clock
-        self._started = clock()
+        self._started = clock() - spent
         #: True while a test runs: only then does :meth:`guard` stop requests
         self.armed = False
 
@@ -69,6 +71,23 @@ class RunDeadline:
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         return session
+
+
+def deadline_in(error: BaseException) -> RunDeadlineReached | None:
+    """The deadline behind ``error``, also when wrapped in an exception group.
+
+    Hypothesis wraps what stopped a property test (``FlakyFailure`` when a replay did
+    not send the request that was stopped): the test was stopped by the deadline all
+    the same.
+    """
+    if isinstance(error, RunDeadlineReached):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            found = deadline_in(inner)
+            if found is not None:
+                return found
+    return None
 
 
 class _GuardedAdapter(HTTPAdapter):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from conformance.profiles import ProfileError, load_profile
 from conformance.reporting.plugin import EXCHANGES_KEY, PLUGIN_NAME, ConformancePlugin
 from conformance.sandbox import Sandbox, connect
 
-from ._deadline import RunDeadline
+from ._deadline import RunDeadline, RunDeadlineReached, deadline_in
 from ._preconditions import start_run
 from ._unknown_ids import UnknownIds
 from ._verify import Verifier
@@ -71,11 +72,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _run_deadline(config: pytest.Config) -> RunDeadline:
-    """The run's deadline, counting from the first test's setup."""
+    """The run's deadline, counting from the start of the run (the plugin's start)."""
     deadline = config.stash.get(DEADLINE_KEY, None)
     if deadline is None:
         plugin = _plugin(config)
-        deadline = RunDeadline(plugin.settings.deadline if plugin is not None else 0.0)
+        if plugin is None:
+            deadline = RunDeadline(0.0)
+        else:
+            spent = (datetime.now(UTC) - plugin.started).total_seconds()
+            deadline = RunDeadline(plugin.settings.deadline, spent=spent)
         config.stash[DEADLINE_KEY] = deadline
     return deadline
 
@@ -103,13 +108,22 @@ def _plugin(config: pytest.Config) -> ConformancePlugin | None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[None]:
-    """Raise the failures that ``verify.soft`` recorded once the test is over."""
+    """Raise the failures that ``verify.soft`` recorded once the test is over.
+
+    A test the run's deadline stopped inside an exception group is reported as stopped
+    by the deadline.
+    """
     verifier = pyfuncitem.stash.get(VERIFIER_KEY, None)
     try:
         result = yield
     except ConformanceFailure as hard:
         if verifier is not None and verifier.failures:
             raise ConformanceFailures([*verifier.failures, hard], stopped=True) from None
+        raise
+    except BaseExceptionGroup as group:  # e.g. Hypothesis' FlakyFailure
+        stopped = deadline_in(group)
+        if stopped is not None:
+            raise RunDeadlineReached(str(stopped)) from group
         raise
     if verifier is not None and verifier.failures:
         raise ConformanceFailures(verifier.failures)
