@@ -16,9 +16,10 @@ import pytest
 
 from conformance.checks import check_datetime
 from conformance.client import Exchange, VcenterApi
+from conformance.config import Config
 from conformance.sandbox import Sandbox, require
 
-from ._preconditions import poll
+from ._preconditions import SESSION_DONE, poll
 from ._verify import Verifier, verify_list_filter
 
 pytestmark = pytest.mark.destructive
@@ -193,10 +194,17 @@ def test_update_session_list_of_unknown_item_is_not_found(
 
 @pytest.mark.requirement("US-COMPLETE-DONE", "US-DELETE-DONE-204")
 def test_update_session_complete_then_delete(
-    api: VcenterApi, update_session: str, verify: Verifier
+    api: VcenterApi, update_session: str, verify: Verifier, settings: Config
 ) -> None:
     verify.void(api.update_sessions.complete(update_session), "US-COMPLETE-DONE", "complete")
-    state = get_state(api, verify, update_session, "US-COMPLETE-DONE")
+    settled = poll(  # a PULL-style complete may return before DONE: within the poll budget
+        lambda: api.update_sessions.get(update_session),
+        lambda body: isinstance(body, dict) and body.get("state") == "ACTIVE",
+        settings.poll_timeout,
+        precondition=SESSION_DONE,
+    )
+    body = verify.success(settled, 200, "US-COMPLETE-DONE", "get of the update session")
+    state = body.get("state") if isinstance(body, dict) else None
     verify.that(
         state == "DONE",
         "US-COMPLETE-DONE",
