@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 
 ENV_PREFIX = "CONFORMANCE_"
 DEFAULT_USER = "administrator@vsphere.local"
+#: vCenter's default update-session expiration timeout ("The default is five minutes")
+DEFAULT_SESSION_TIMEOUT = 300.0
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,15}$")
 
@@ -63,15 +65,27 @@ class Config:
     property_tests: bool = True
     max_examples: int = 15
     keepalive_wait: float = 1.1
-    #: how long the expiry test may wait for a session to expire; 0 skips it (the
-    #: default expiry is five minutes)
-    expiry_wait: float = 0.0
+    #: the most seconds the expiry test, run last, may wait for the session the run
+    #: created at its start to expire; 0 skips it (and the verdict is INCOMPLETE)
+    expiry_wait: float = 360.0
+    #: the update-session expiration timeout the target is configured with (None:
+    #: vCenter's default, five minutes; the bundled mock is started with a short one)
+    session_timeout: float | None = None
+    #: a broken SHOULD (Warn) counts as a Fail
+    strict: bool = False
     #: a vendor profile (packaged name or file path) whose known deviations are reported as such
     profile: str | None = None
+    #: only the tests citing these catalog requirements (empty: every test)
+    requirements: tuple[str, ...] = ()
 
     @property
     def uses_bundled_mock(self) -> bool:
         return self.target is None
+
+    @property
+    def expected_session_timeout(self) -> float:
+        """The expiration timeout new update sessions should have, in seconds."""
+        return self.session_timeout or DEFAULT_SESSION_TIMEOUT
 
     @property
     def run_prefix(self) -> str:
@@ -103,8 +117,26 @@ class Config:
         return data
 
 
+class _Refused(ValueError):
+    """A value refused for a reason the setting's usual fix does not cover."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(problem)
+        self.fix = fix
+
+
 # name -> (parser, fix hint). The parser raises ValueError with the problem.
 def _url(value: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a URL")
+    # Checked first, and the value never echoed: a password in the URL would end up
+    # in messages, reports and request logs (and requests would send it as Basic auth).
+    if "@" in _authority(value):
+        raise _Refused(
+            "must not contain credentials",
+            "Give the server only, e.g. https://vcenter.example.com, and the account "
+            "with --user and --password-env VAR (or CONFORMANCE_USER and CONFORMANCE_PASSWORD)",
+        )
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{value!r} is not an http(s) URL")
@@ -113,6 +145,26 @@ def _url(value: str) -> str:
             f"{value!r} has a path; give the server only, e.g. https://vcenter.example.com"
         )
     return value.rstrip("/")
+
+
+def _authority(url: str) -> str:
+    """The ``//authority`` part of ``url`` as written (``urlsplit`` may refuse the rest)."""
+    _, slashes, rest = url.partition("//")
+    if not slashes:
+        return ""
+    for end in "/?#":
+        rest = rest.split(end, 1)[0]
+    return rest
+
+
+def _requirement_ids(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Requirement ids: a list (file, flags) or one comma-separated string (environment)."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    ids = tuple(dict.fromkeys(str(i).strip() for i in items if str(i).strip()))
+    bad = [i for i in ids if not re.fullmatch(r"[A-Z][A-Z0-9-]+", i)]
+    if bad:
+        raise ValueError(f"{', '.join(bad)} is not a requirement id")
+    return ids
 
 
 def _bool(value: str | bool) -> bool:
@@ -207,7 +259,17 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "keepalive_wait": (_non_negative_float, "Give seconds to wait before a keep-alive, e.g. 1.1"),
     "expiry_wait": (
         _non_negative_float,
-        "Give the seconds the expiry test may wait, e.g. 360 (0 skips it)",
+        "Give the seconds the expiry test may wait at the end of the run, e.g. 360 (0 skips it)",
+    ),
+    "session_timeout": (
+        _positive_float,
+        "Give the update-session expiration timeout the target is configured with, in "
+        "seconds, e.g. 300 (vCenter's default)",
+    ),
+    "strict": (_bool, "Use true or false"),
+    "requirements": (
+        _requirement_ids,
+        "Give catalog ids such as US-DELETE-ACTIVE-400 (`vcenter-conformance catalog` lists them)",
     ),
     "profile": (_non_empty, "Give a profile name (see conformance/profiles) or a profile file"),
 }
@@ -272,7 +334,7 @@ def load_config(
         try:
             values[key] = parser(value)
         except (ValueError, TypeError) as exc:
-            raise ConfigError(origin, str(exc), fix) from None
+            raise ConfigError(origin, str(exc), getattr(exc, "fix", fix)) from None
     config = Config(**values)
     if config.target is not None and not config.password:
         raise ConfigError(
@@ -285,4 +347,12 @@ def load_config(
     return config
 
 
-__all__ = ["ENV_PREFIX", "Config", "ConfigError", "env_name", "load_config", "new_run_id"]
+__all__ = [
+    "DEFAULT_SESSION_TIMEOUT",
+    "ENV_PREFIX",
+    "Config",
+    "ConfigError",
+    "env_name",
+    "load_config",
+    "new_run_id",
+]

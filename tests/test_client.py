@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -130,3 +131,46 @@ def test_a_closed_port_raises_transport_error() -> None:
     client = client_for("http://127.0.0.1:9")
     with pytest.raises(TransportError):
         client.request("GET", "/api/session")
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        (
+            "GET https://u:pw-1@vc.example/api: refused",
+            "GET https://REDACTED@vc.example/api: refused",
+        ),
+        ("http://token-1@h:8/x?y=1", "http://REDACTED@h:8/x?y=1"),
+        ("see https://u:p@ss-1@vc.example#x", "see https://REDACTED@vc.example#x"),
+        (
+            '{"uri":"https://a:b-1@h/cls/data/x","by":"administrator@vsphere.local"}',
+            '{"uri":"https://REDACTED@h/cls/data/x","by":"administrator@vsphere.local"}',
+        ),
+        ("curl 'https://u:pw-1@[::1]:8443/x'", "curl 'https://REDACTED@[::1]:8443/x'"),
+    ],
+)
+def test_redactor_blanks_credentials_in_any_url_and_keeps_it_parseable(
+    text: str, redacted: str
+) -> None:
+    assert Redactor().redact(text) == redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "administrator@vsphere.local logged in",
+        "https://vc.example/api/session as administrator@vsphere.local",
+        "mailto:someone@example.com",
+    ],
+)
+def test_redactor_leaves_text_without_url_credentials_alone(text: str) -> None:
+    assert Redactor().redact(text) == text
+
+
+def test_a_registered_password_inside_url_credentials_leaves_the_url_parseable() -> None:
+    """The blanked URL is parsed again for the coverage table: ``[REDACTED]`` in the
+    authority reads as a broken IPv6 address, which once crashed pytest."""
+    redactor = Redactor([PASSWORD])
+    text = redactor.redact(f"http://{USER}:{PASSWORD}@127.0.0.1:8080/api/session")
+    assert text == "http://REDACTED@127.0.0.1:8080/api/session"
+    assert urlsplit(text).hostname == "127.0.0.1"

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -87,6 +88,22 @@ def test_upload_streams_an_iterable_of_chunks(api: VcenterApi) -> None:
     assert sent.request_body == "[4000 bytes of file content elided]"
     info = api.update_session_files.get(session, "chunks.bin").json
     assert (info["status"], info["size"]) == ("READY", 4000)
+
+
+def test_an_endpoint_with_credentials_in_its_url_is_recorded_without_them(
+    api: VcenterApi,
+) -> None:
+    """A target may hand out endpoints carrying credentials; no exchange shows them."""
+    seen: list[Exchange] = []
+    api.client.add_listener(seen.append)
+    _, session = new_session(api)
+    uri = api.update_session_files.add_push(session, "c.bin").json["upload_endpoint"]["uri"]
+    sent = api.transfers.upload(uri.replace("://", "://uploader:endpoint-secret@"), b"x" * 10)
+    assert sent.status == 200, sent.describe()
+    assert urlsplit(sent.url).username == "REDACTED"
+    text = "".join(e.describe() + e.as_curl() + str(e.to_dict()) for e in seen)
+    assert "endpoint-secret" not in text
+    assert "uploader" not in text
 
 
 def test_file_operation_paths(api: VcenterApi) -> None:

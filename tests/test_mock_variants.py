@@ -118,7 +118,8 @@ def _content_type(api: Api, clock: FakeClock) -> str:
 
 
 def _expiration_time(api: Api, clock: FakeClock) -> str:
-    return str(api.us_get(api.update_session())["expiration_time"])[19:]
+    """The form of expiration_time after the seconds (its digits as 9s)."""
+    return re.sub(r"\d", "9", str(api.us_get(api.update_session())["expiration_time"])[19:])
 
 
 def _extra_field(api: Api, clock: FakeClock) -> bool:
@@ -152,8 +153,8 @@ PROBES: dict[str, tuple[Probe, Any]] = {
     "opaque-ids": (_id_is_uuid, True),
     "malformed-id-400": (_malformed_id_status, (404, 404)),
     "content-type-charset": (_content_type, "application/json"),
-    "datetime-offset": (_expiration_time, ".000Z"),
-    "datetime-microseconds": (_expiration_time, ".000Z"),
+    "datetime-offset": (_expiration_time, ".999Z"),
+    "datetime-microseconds": (_expiration_time, ".999Z"),
     "extra-response-fields": (_extra_field, False),
     "error-details": (_error_data, False),
     "lists-reversed": (_list_order, True),

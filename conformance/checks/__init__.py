@@ -15,6 +15,7 @@ from ._checks import (
     check_that,
 )
 from ._contract import Contract, contract, error_definition_name, standard_error_types
+from ._datetimes import NotJudged, instant, is_later, is_rfc3339, read_datetime, read_http_date
 from ._failures import (
     ConformanceFailure,
     ConformanceFailures,
@@ -35,6 +36,7 @@ __all__ = [
     "ConformanceFailures",
     "Contract",
     "ErrorBodyMismatch",
+    "NotJudged",
     "ResponseSchemaMismatch",
     "UnexpectedContentType",
     "UnexpectedErrorType",
@@ -52,5 +54,10 @@ __all__ = [
     "check_that",
     "contract",
     "error_definition_name",
+    "instant",
+    "is_later",
+    "is_rfc3339",
+    "read_datetime",
+    "read_http_date",
     "standard_error_types",
 ]

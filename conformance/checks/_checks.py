@@ -8,7 +8,6 @@ here, so the catalog and the checks cannot drift apart silently: a test in
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from typing import Any
 
@@ -21,6 +20,7 @@ from ._contract import (
     standard_error_types,
     validation_errors,
 )
+from ._datetimes import is_rfc3339
 from ._failures import (
     ErrorBodyMismatch,
     ResponseSchemaMismatch,
@@ -36,9 +36,6 @@ ERROR_BODY_REQUIREMENT = "ERR-BODY-SCHEMA"
 JSON_CONTENT_TYPE_REQUIREMENT = "WIRE-JSON-CONTENT-TYPE"
 #: Date-times carry a time zone (contract §7.3, §10.13).
 DATETIME_REQUIREMENT = "WIRE-DATETIME-FORMAT"
-
-# contract §7.3: what the official bindings accept.
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
 def _as_set(value: int | Collection[int]) -> frozenset[int]:
@@ -209,8 +206,8 @@ def check_datetime(
     exchange: Exchange | None = None,
     requirement: str = DATETIME_REQUIREMENT,
 ) -> None:
-    """An RFC 3339 date-time with a time zone, as the official bindings require."""
-    if not isinstance(value, str) or not _DATETIME.match(value):
+    """An RFC 3339 date-time with a time zone, as the official bindings require (contract §7.3)."""
+    if not is_rfc3339(value):
         raise UnexpectedValue(
             requirement,
             f"{field} is not an RFC 3339 date-time with a time zone",

@@ -12,10 +12,13 @@ import json as jsonlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+
+if TYPE_CHECKING:  # names that exist only in the requests stubs
+    from requests.sessions import _Cert, _Settings, _TextMapping, _Verify
 
 from ._exceptions import LoginFailed, RequestTimeout, ServiceUnavailable, TransportError
 from ._exchange import Exchange
@@ -30,6 +33,34 @@ TRANSFER_TEXT_LIMIT = 4096
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 ExchangeListener = Callable[[Exchange], None]
+
+
+class PinnedTlsSession(requests.Session):
+    """A ``requests.Session`` whose ``verify`` the environment cannot undo.
+
+    requests lets ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` replace a Session's
+    ``verify`` on every request that does not name one (common on corporate and CI
+    machines), which would silently drop ``--ca-bundle`` or ``--insecure``. Here a CA
+    bundle or ``False`` set on the Session wins; with ``verify=True`` (system CAs)
+    the variables still apply, as requests documents.
+    """
+
+    def __init__(self, verify: bool | str = True) -> None:
+        super().__init__()
+        self.verify = verify
+
+    def merge_environment_settings(
+        self,
+        url: str | bytes | None,
+        proxies: _TextMapping | None,
+        stream: bool | None,
+        verify: _Verify | None,
+        cert: _Cert | None,
+    ) -> _Settings:
+        merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if verify is None and self.verify is not True:
+            merged["verify"] = self.verify
+        return merged
 
 
 class VcenterClient:
@@ -55,11 +86,7 @@ class VcenterClient:
         self.timeout = timeout
         self.redactor = redactor
         self.redactor.add_basic_credentials(user, password)
-        self._http = requests.Session()
-        # Passed on every request too: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE
-        # override a Session's verify, which would silently undo --ca-bundle and --insecure.
-        self._verify = verify
-        self._http.verify = verify
+        self._http = PinnedTlsSession(verify)
         self._http.headers.update({"Accept": "application/json", "User-Agent": user_agent})
         self._token: str | None = None
         self._listeners: list[ExchangeListener] = []
@@ -237,25 +264,13 @@ class VcenterClient:
             if self.before_request is not None:
                 self.before_request()
             started = time.perf_counter()
-            try:
-                with self._http.request(
-                    method,
-                    url,
-                    data=body,
-                    headers=send_headers,
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                    stream=True,
-                ) as response:
+            with self._http_request(
+                method, url, data=body, headers=send_headers, stream=True
+            ) as response:
+                try:
                     content = b"".join(response.iter_content(chunk_size=65536))
-            except requests.Timeout as exc:
-                raise RequestTimeout(
-                    f"{method} {self.redactor.redact(url)}: no answer within {self.timeout:g} s"
-                ) from exc
-            except requests.RequestException as exc:
-                raise TransportError(
-                    f"{method} {self.redactor.redact(url)}: {self.redactor.redact(str(exc))}"
-                ) from exc
+                except requests.RequestException as exc:
+                    raise self._transport_error(method, url, exc) from exc
             elapsed_ms = (time.perf_counter() - started) * 1000
             exchange = self._record_transfer(
                 response, content, None if data is None else sent[0], elapsed_ms
@@ -336,23 +351,48 @@ class VcenterClient:
         if self.before_request is not None:
             self.before_request()
         started = time.perf_counter()
+        response = self._http_request(
+            method, url, data=body, params=params, headers=send_headers, auth=basic
+        )
+        return response, body, (time.perf_counter() - started) * 1000
+
+    def _http_request(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: str | bytes | Iterator[bytes] | None,
+        headers: Mapping[str, str],
+        params: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        stream: bool = False,
+    ) -> requests.Response:
+        """The one place the client sends a request, for API calls and transfers alike:
+        the same TLS setting (pinned by the Session), timeout, redirect policy and errors."""
         try:
-            response = self._http.request(
+            return self._http.request(
                 method,
                 url,
-                data=body,
+                data=data,
                 params=params,
-                headers=send_headers,
-                auth=basic,
+                headers=headers,
+                auth=auth,
                 timeout=self.timeout,
                 allow_redirects=False,
-                verify=self._verify,
+                stream=stream,
             )
-        except requests.Timeout as exc:
-            raise RequestTimeout(f"{method} {url}: no answer within {self.timeout:g} s") from exc
         except requests.RequestException as exc:
-            raise TransportError(f"{method} {url}: {self.redactor.redact(str(exc))}") from exc
-        return response, body, (time.perf_counter() - started) * 1000
+            raise self._transport_error(method, url, exc) from exc
+        except OSError as exc:  # requests: "Could not find a suitable TLS CA certificate bundle"
+            raise self._transport_error(method, url, exc) from exc
+
+    def _transport_error(
+        self, method: str, url: str, exc: requests.RequestException | OSError
+    ) -> TransportError:
+        where = f"{method} {self.redactor.redact(url)}"
+        if isinstance(exc, requests.Timeout):
+            return RequestTimeout(f"{where}: no answer within {self.timeout:g} s")
+        return TransportError(f"{where}: {self.redactor.redact(str(exc))}")
 
     def _finish(
         self, response: requests.Response, body: str | bytes | None, elapsed_ms: float

@@ -2,17 +2,25 @@
 
 Secrets are registered as soon as they are known (the password at start-up,
 each session token at login); :meth:`Redactor.redact` then blanks them in any
-text. Sensitive headers are blanked by name whatever their value.
+text. Sensitive headers are blanked by name whatever their value, and the
+credentials of any URL (``scheme://user:password@host``) by where they stand.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 import threading
 from collections.abc import Iterable, Mapping
 
 REDACTED = "[REDACTED]"
 SENSITIVE_HEADERS = frozenset({"authorization", "vmware-api-session-id", "cookie", "set-cookie"})
+#: What URL credentials become: no brackets, so the URL still parses (``[...]`` in the
+#: authority reads as an IPv6 address, and ``urlsplit`` raises on anything else there).
+URL_CREDENTIALS_REDACTED = "REDACTED"
+#: ``scheme://`` then the userinfo, up to the authority's last ``@`` (a password may hold
+#: an unescaped one); the authority ends at ``/ ? #``, white space, quotes or brackets.
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#\"'<>\[\]\\]*@")
 
 
 class Redactor:
@@ -42,7 +50,8 @@ class Redactor:
             return frozenset(self._secrets)
 
     def redact(self, text: str) -> str:
-        """Return ``text`` with every registered secret replaced by ``[REDACTED]``."""
+        """Return ``text`` with URL credentials and every registered secret blanked."""
+        text = _URL_CREDENTIALS.sub(rf"\g<scheme>{URL_CREDENTIALS_REDACTED}@", text)
         # Longest first, so a secret containing another is blanked whole.
         for secret in sorted(self.secrets, key=len, reverse=True):
             if secret in text:

@@ -8,13 +8,16 @@ into the /api error body ``{"error_type", "messages", "data"?}`` with
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as AsgiMessage
 
 from . import errors
 from .errors import Message, VapiError
@@ -27,6 +30,7 @@ from .settings import MockSettings
 __all__ = ["create_app", "render_error"]
 
 _ADMIN_PREFIX = "/mock-api/"
+_log = logging.getLogger("conformance.mock")
 
 
 def render_error(request: Request, exc: VapiError, status: int | None = None) -> Response:
@@ -87,12 +91,49 @@ async def _on_crash(request: Request, exc: Exception) -> Response:
     return render_error(request, errors.internal_error(type(exc).__name__))
 
 
+class CrashMiddleware:
+    """Answer a bug with the vAPI 500 here, so that the connection stays open.
+
+    Starlette's outermost ``ServerErrorMiddleware`` would answer too, but then re-raise,
+    and uvicorn closes a connection whose application raised: the client sees a reset
+    on its next request. Once the answer has started there is nothing to do but that.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: AsgiMessage) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except ClientDisconnect:
+            return  # nobody is listening (a client gone, or a stalled request aborted)
+        except Exception as exc:
+            if started:
+                raise
+            _log.exception("the mock failed on %s %s", scope["method"], scope["path"])
+            response = await _on_crash(Request(scope, receive), exc)
+            await response(scope, receive, send)
+
+
 def create_app(settings: MockSettings | None = None) -> Starlette:
     """A fresh mock vCenter; ``app.state.backend`` is its state, for in-process tests."""
     backend = Backend(settings)
     app = Starlette(
         routes=ROUTES,
-        middleware=[Middleware(FaultMiddleware, source=backend)],  # faults.py; cheap when off
+        middleware=[
+            Middleware(FaultMiddleware, source=backend),  # faults.py; cheap when off
+            Middleware(CrashMiddleware),  # inside it: a dropped connection stays a fault
+        ],
         exception_handlers={
             VapiError: _on_vapi_error,
             HTTPException: _on_http_error,

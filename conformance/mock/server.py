@@ -12,7 +12,7 @@ from typing import Any
 import uvicorn
 
 from .app import create_app
-from .faults import AbortableHttpToolsProtocol
+from .limits import limited_protocol
 from .models import Backend
 from .settings import MockSettings
 
@@ -24,6 +24,7 @@ _STOP_TIMEOUT = 10.0
 
 def _config(
     app: Any,
+    settings: MockSettings,
     host: str,
     port: int,
     ssl_certfile: str | None,
@@ -31,7 +32,8 @@ def _config(
     *,
     quiet: bool,
 ) -> uvicorn.Config:
-    """uvicorn tuned for throughput: httptools + uvloop, no websockets, no access log.
+    """uvicorn tuned for throughput: httptools + uvloop, no websockets, no access log;
+    the protocol bounds request heads and idle requests (``limits.py``).
 
     ``quiet`` (in-process servers) leaves logging alone and only lets warnings through;
     otherwise uvicorn configures its usual console logging.
@@ -41,7 +43,8 @@ def _config(
         app,
         host=host,
         port=port,
-        http=AbortableHttpToolsProtocol,  # httptools, able to drop a connection (faults.py)
+        # httptools, able to drop a connection (faults.py), with the request limits
+        http=limited_protocol(settings.max_head_bytes, settings.request_idle_timeout),
         loop="uvloop",
         ws="none",
         lifespan="off",
@@ -146,7 +149,15 @@ class MockServer:
         if self._thread is not None:
             raise RuntimeError("the mock server is already running")
         self._sock = _bind(self.host, self._port)
-        config = _config(self.app, self.host, self.port, self._certfile, self._keyfile, quiet=True)
+        config = _config(
+            self.app,
+            self.backend.settings,
+            self.host,
+            self.port,
+            self._certfile,
+            self._keyfile,
+            quiet=True,
+        )
         self._server = _PromptServer(config)
         self._thread = threading.Thread(
             target=self._server.run,
@@ -201,6 +212,7 @@ def serve(
     resulting KeyboardInterrupt is swallowed here, so ``serve`` simply returns.
     """
     app = create_app(settings)
-    config = _config(app, host, port, ssl_certfile, ssl_keyfile, quiet=False)
+    backend: Backend = app.state.backend
+    config = _config(app, backend.settings, host, port, ssl_certfile, ssl_keyfile, quiet=False)
     with contextlib.suppress(KeyboardInterrupt):
-        _TidyServer(config, app.state.backend).run()
+        _TidyServer(config, backend).run()

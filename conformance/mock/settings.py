@@ -22,6 +22,11 @@ class MockSettings:
     real clock. ``flaws`` are names from ``FLAWS`` and ``variants`` from ``VARIANTS``; unknown
     names raise ValueError.
     ``faults`` (``faults.Faults``) injects transport failures; ``None`` means none.
+
+    Limits (see the README's "Limits"): ``max_body_bytes`` bounds a JSON request body
+    (uploads are not bounded); ``max_head_bytes`` the request line and headers;
+    ``request_idle_timeout`` how long a request may send nothing before it is complete
+    (the connection is then closed, and an upload's file goes to ERROR).
     """
 
     user: str = "administrator@vsphere.local"
@@ -35,6 +40,9 @@ class MockSettings:
     faults: Faults | None = None
     #: where uploaded bytes go: a fresh directory is made inside it (None: a temp dir)
     data_dir: str | None = None
+    max_body_bytes: int = 1 << 20
+    max_head_bytes: int = 32 << 10
+    request_idle_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         # Accept any iterable of names (a list from a config file), store a frozenset.
@@ -42,3 +50,5 @@ class MockSettings:
         object.__setattr__(self, "variants", check_variants(self.variants))
         if self.session_timeout <= 0 or self.api_session_timeout <= 0:
             raise ValueError("timeouts must be positive")
+        if self.max_body_bytes <= 0 or self.max_head_bytes <= 0 or self.request_idle_timeout <= 0:
+            raise ValueError("limits must be positive")

@@ -11,8 +11,8 @@ none). Once the budget is spent:
 * the sandbox's cleanup still runs (the guard only acts while a test runs) and the
   reports are still written.
 
-:class:`RunDeadlineReached` is no ``AssertionError``: the reporting plugin counts it as
-Error (the suite could not judge), never as Fail.
+:class:`RunDeadlineReached` is a ``ClientError``, no ``AssertionError``: the reporting
+plugin counts it as Error (the suite could not judge), never as Fail.
 """
 
 from __future__ import annotations
@@ -25,9 +25,15 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from conformance.client import ClientError
 
-class RunDeadlineReached(Exception):
-    """The run's wall-time budget is spent: this test was not run, or not to its end."""
+
+class RunDeadlineReached(ClientError):
+    """The run's wall-time budget is spent: this test was not run, or not to its end.
+
+    A ``ClientError`` (no request is sent once it is raised): reported as Error, with
+    its own one-line message.
+    """
 
 
 class RunDeadline:

@@ -14,8 +14,9 @@ tests times the poll timeout to get a verdict. Instead, the run remembers (in a
 * the test that judges that requirement still judges it, but its poll does not wait
   again for a change that already failed to come (one read, then the verdict).
 
-Neither exception is an ``AssertionError``, so the reporting plugin classifies both as
-Error: the suite could not judge those tests, the target did not fail them.
+Both errors are ``ClientError`` subclasses, never an ``AssertionError``, so the
+reporting plugin classifies them as Error: the suite could not judge those tests, the
+target did not fail them.
 
 :func:`poll` is the suite's one polling loop: exponential backoff, bounded by the run's
 ``poll_timeout`` (``--poll-timeout``), separate from the per-request ``timeout``.
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.client import Exchange, UnexpectedResponse
+from conformance.client import ClientError, Exchange, UnexpectedResponse
 
 #: First pause between two reads of a poll, doubled after each read up to MAX_PAUSE.
 FIRST_PAUSE = 0.05
@@ -52,8 +53,12 @@ FILE_PREPARED = Precondition(
 )
 
 
-class PreconditionFailed(Exception):
-    """A precondition this test needs failed earlier in the run: the test was not run."""
+class PreconditionFailed(ClientError):
+    """A precondition this test needs failed earlier in the run: the test was not run.
+
+    A ``ClientError``: there is no answer worth judging; reported as Error, with its
+    own one-line message.
+    """
 
     def __init__(self, precondition: Precondition, earlier: str) -> None:
         super().__init__(

@@ -8,7 +8,10 @@ conformance.suites``, from ``--conformance-config`` and ``CONFORMANCE_*``.
 from __future__ import annotations
 
 import contextlib
+import email.utils
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +23,7 @@ from conformance.client import ClientError, Exchange, VcenterApi, VcenterClient
 from conformance.config import Config, ConfigError, load_config
 from conformance.profiles import ProfileError, load_profile
 from conformance.reporting.plugin import EXCHANGES_KEY, PLUGIN_NAME, ConformancePlugin
-from conformance.sandbox import Sandbox, connect
+from conformance.sandbox import Sandbox, connect, require
 
 from ._deadline import RunDeadline, RunDeadlineReached, deadline_in
 from ._preconditions import start_run
@@ -47,6 +50,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "destructive: changes state on the target (in the sandbox)")
     config.addinivalue_line("markers", "optional(feature): needs an optional target feature")
     config.addinivalue_line("markers", "fuzz: generated (property-based) requests")
+    config.addinivalue_line(
+        "markers", "judged_last: runs after every other test (it waits on the clock)"
+    )
     start_run()  # a new run: no shared precondition has failed yet
     if _plugin(config) is not None:
         return
@@ -97,6 +103,37 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     """Teardown (and the sandbox's cleanup after the last test) is never cut short."""
     _run_deadline(item.config).armed = False
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Select by ``--requirement``; tests that wait for time to pass go last, so the run
+    works while it passes."""
+    _select_requirements(config, items)
+    items.sort(key=lambda item: item.get_closest_marker("judged_last") is not None)
+
+
+def _select_requirements(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--requirement ID`` (``requirements``): keep exactly the tests whose ``requirement``
+    marker cites one."""
+    plugin = _plugin(config)
+    wanted = set(plugin.settings.requirements) if plugin is not None else set()
+    if not wanted:
+        return
+    unknown = sorted(wanted - set(catalog().ids))
+    if unknown:
+        raise pytest.UsageError(
+            f"vcenter-conformance: requirements: {', '.join(unknown)} not in the catalog. "
+            "`vcenter-conformance catalog` lists the ids"
+        )
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        cited = {str(a) for m in item.iter_markers("requirement") for a in m.args}
+        (keep if cited & wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def _plugin(config: pytest.Config) -> ConformancePlugin | None:
@@ -267,6 +304,54 @@ def _unknown_ids(sandbox: Sandbox) -> UnknownIds:
             "download_session": lambda: sandbox.new_download_session(sandbox.new_item()),
         }
     )
+
+
+@dataclass(frozen=True)
+class ExpiryProbe:
+    """An update session made at the start of the run and left alone, for the expiry test.
+
+    ``lifetime_s`` is its expiration_time minus the Date of the answer that gave
+    it (None, with ``unknown_because``, when the target does not say).
+    """
+
+    session_id: str
+    lifetime_s: float | None
+    read_at: float  # time.monotonic() when that answer came
+    unknown_because: str = ""
+
+    def seconds_left(self) -> float:
+        assert self.lifetime_s is not None
+        return self.lifetime_s - (time.monotonic() - self.read_at)
+
+
+@pytest.fixture(scope="session")
+def expiry_probe(sandbox: Sandbox) -> ExpiryProbe:
+    session_id = sandbox.new_update_session(sandbox.new_item())
+    exchange = require(
+        sandbox.api.update_sessions.get(session_id), 200, "get of the new update session"
+    )
+    read_at = time.monotonic()
+    body = exchange.json if isinstance(exchange.json, dict) else {}
+    date, expiration = exchange.header("Date"), body.get("expiration_time")
+    if not date:
+        return ExpiryProbe(session_id, None, read_at, "the target sends no Date header")
+    try:
+        expires = datetime.fromisoformat(str(expiration).replace("Z", "+00:00"))
+        lifetime = (expires - email.utils.parsedate_to_datetime(date)).total_seconds()
+    except (TypeError, ValueError):
+        because = f"expiration_time {expiration!r} is not an RFC 3339 date-time with a zone"
+        return ExpiryProbe(session_id, None, read_at, because)
+    return ExpiryProbe(session_id, lifetime, read_at)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_expiry_probe_early(request: pytest.FixtureRequest) -> None:
+    """Make the expiry probe with the first test, when a selected test uses it: the
+    run's other tests then take the time its expiry needs. A problem making it is
+    the expiry test's Error, not the first test's."""
+    if any("expiry_probe" in getattr(i, "fixturenames", ()) for i in request.session.items):
+        with contextlib.suppress(Exception):
+            request.getfixturevalue("expiry_probe")
 
 
 @pytest.fixture

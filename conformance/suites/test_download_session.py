@@ -15,7 +15,7 @@ from conformance.client import VcenterApi
 from conformance.sandbox import Sandbox, require
 
 from ._verify import Verifier, verify_list_filter
-from .test_update_session import parse_time
+from .test_update_session import moved_forward
 
 pytestmark = pytest.mark.destructive
 
@@ -193,9 +193,7 @@ def test_download_session_keep_alive_extends_expiration(
     verify.void(api.download_sessions.keep_alive(download_session, progress=10), req, "keep-alive")
     after = get_model(api, verify, download_session, req).get("expiration_time")
     verify.that(
-        isinstance(before, str)
-        and isinstance(after, str)
-        and parse_time(after) > parse_time(before),
+        moved_forward(before, after, req),
         req,
         "keep-alive must move expiration_time forward",
         expected=f"later than {before}",

@@ -5,7 +5,6 @@ No authentication, and errors here are always rendered plainly (flaws do not app
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -17,7 +16,7 @@ from ..clock import format_time
 from ..faults import Faults
 from ..flaws import FLAWS
 from ..variants import VARIANTS
-from .common import backend_of
+from .common import backend_of, parse_json, read_body
 
 __all__ = [
     "advance_clock",
@@ -121,8 +120,8 @@ async def state(request: Request) -> Response:
 async def _body(request: Request) -> dict[str, Any]:
     """The JSON object in the body, parsed without any flaw getting in the way."""
     try:
-        value = json.loads(await request.body())
-    except (ValueError, RecursionError) as exc:
+        value = parse_json(await read_body(request))
+    except ValueError as exc:
         raise errors.bad_body("the body is not valid JSON") from exc
     if not isinstance(value, dict):
         raise errors.bad_body("the body must be a JSON object")

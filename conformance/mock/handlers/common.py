@@ -17,6 +17,7 @@ from ..models import Backend
 __all__ = [
     "SESSION_HEADER",
     "Body",
+    "BodyTooLarge",
     "Endpoint",
     "authenticated",
     "backend_of",
@@ -27,6 +28,8 @@ __all__ = [
     "opt_int",
     "opt_str",
     "optional_object",
+    "parse_json",
+    "read_body",
     "req_str",
     "required_object",
     "unknown_fields",
@@ -129,16 +132,16 @@ async def _read_object(request: Request, *, required: bool) -> Body | None:
     Anything that is not a JSON object is 400 INVALID_ARGUMENT, never a 500 (unless the
     ``malformed-json-500`` flaw is on). Unknown keys are kept and ignored by the callers.
     """
-    raw = await request.body()
+    raw = await read_body(request)
     if not raw.strip():
         if required:
             raise errors.bad_body("a request body is required")
         return None
     try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        value = parse_json(raw)
+    except _NotJson as exc:
         if backend_of(request).flawed("malformed-json-500"):
-            raise errors.internal_error(type(exc).__name__) from exc
+            raise errors.internal_error(type(exc.__cause__).__name__) from exc
         if backend_of(request).varied("malformed-json-invalid-request"):
             raise errors.unparseable_body() from exc
         raise errors.bad_body("the body is not valid JSON") from exc
@@ -157,6 +160,97 @@ def unknown_fields(request: Request) -> str | None:
     if backend.varied("unknown-fields-refused"):
         return "INVALID_ARGUMENT"
     return None
+
+
+class BodyTooLarge(errors.InvalidArgument):
+    """413, with the vAPI body of an INVALID_ARGUMENT: the input is refused, and the
+    status is the one HTTP clients and proxies know for "too large" (RFC 9110 §15.5.14)."""
+
+    status = 413
+
+
+class _NotJson(ValueError):
+    """The bytes are not JSON (the cause says why)."""
+
+
+async def read_body(request: Request) -> bytes:
+    """The whole request body, at most ``MockSettings.max_body_bytes`` of it.
+
+    A larger ``Content-Length`` is refused before a byte is read; a body without one
+    (chunked) is counted as it streams in and refused once it passes the limit. Either
+    way the mock never holds more than the limit, and the rest of the body is discarded
+    by the server as it arrives, so the connection stays usable.
+    """
+    limit = backend_of(request).settings.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(raw: bytes) -> Any:
+    """``json.loads``, refusing what the mock could not store or send back.
+
+    A lone UTF-16 surrogate (``"\\ud800"``) is valid JSON but no UTF-8 can encode it:
+    stored, it would break every later answer that shows it. Raises ``_NotJson`` (a
+    ValueError) for bytes that are not JSON, and 400 INVALID_ARGUMENT for invalid Unicode
+    anywhere in the value, keys included.
+    """
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise _NotJson(str(exc)) from exc
+    try:  # one pass in C over every string, keys and nested values alike
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        where, text = _first_invalid_string(value)
+        raise errors.bad_body(
+            f"{text} at {where} is not valid Unicode (it has a lone UTF-16 surrogate)"
+        ) from exc
+    except RecursionError as exc:
+        raise _NotJson("nested too deeply") from exc
+    return value
+
+
+def _first_invalid_string(value: Any) -> tuple[str, str]:
+    """Where the first string no UTF-8 can encode is (a path such as ``a/0/b``, or the
+    key of one), and that string escaped; only called once ``parse_json`` found one."""
+    stack: list[tuple[str, Any]] = [("(body)", value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str) and not _encodable(item):
+            return where, ascii(item)
+        children: list[tuple[Any, Any]] = []
+        if isinstance(item, dict):
+            children = list(item.items())
+            for key in item:
+                if not _encodable(key):
+                    return f"{where} (a key)", ascii(key)
+        elif isinstance(item, list):
+            children = list(enumerate(item))
+        prefix = "" if where == "(body)" else where + "/"
+        stack.extend((f"{prefix}{key}", child) for key, child in reversed(children))
+    return "(body)", "a string"
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _too_large(limit: int) -> BodyTooLarge:
+    text = f"The request body is larger than {limit} bytes."
+    return BodyTooLarge(errors.Message("mock.request.body_too_large", text, (str(limit),)))
 
 
 def opt_str(body: Body, key: str) -> str | None:

@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
 from .. import errors
+from ..limits import STALL_EXTENSION
 from ..models import Backend
 from ..models.download_files import Offer
 from ..models.files import Transfer
@@ -56,7 +57,12 @@ async def upload(request: Request) -> Response:
         await _receive(request, transfer)
     except ClientDisconnect:
         received = transfer.receiver.count
-        backend.update_files.abort(transfer, f"the connection closed after {received} bytes")
+        stall = request.scope.get("extensions", {}).get(STALL_EXTENSION, {})
+        if stall.get("stalled"):
+            reason = f"no bytes for {stall['idle_timeout']:g} s after {received} bytes"
+        else:
+            reason = f"the connection closed after {received} bytes"
+        backend.update_files.abort(transfer, reason)
         return Response(status_code=400)  # nobody is listening
     except OSError as exc:
         backend.update_files.abort(transfer, f"cannot store the bytes ({exc.strerror})")
