@@ -89,6 +89,7 @@ CASES: dict[str, set[str]] = {
     "download-url-valid-after-cancel": {"DSF-CANCEL-INVALIDATES"},
     "expiry-one-hour": {"US-EXPIRATION-DEFAULT"},
     "sessions-never-expire": {"US-EXPIRY-DELETES"},
+    "upload-never-ready": {"USF-UPLOAD-READY"},
 }
 
 #: Flaws the property tests also see, by the rule they enforce (PROP-CONTRACT checks every

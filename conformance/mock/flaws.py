@@ -132,6 +132,9 @@ FLAWS: Mapping[str, str] = MappingProxyType(
             "Item file list/get shows READY uploads of an ACTIVE update session."
         ),
         "cancel-keeps-content": "cancel still makes the session's READY files item content.",
+        "upload-never-ready": (
+            "An upload whose bytes all arrived leaves the file TRANSFERRING: it never gets READY."
+        ),
         "checksum-not-verified": "An upload whose checksum differs from the AddSpec is READY.",
         "size-not-verified": "An upload whose size differs from the AddSpec is READY.",
         "complete-ignores-missing-files": (
