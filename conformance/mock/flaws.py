@@ -47,8 +47,8 @@ FLAWS: Mapping[str, str] = MappingProxyType(
         "expiry-one-hour": "Sessions expire an hour after the last activity, not five minutes.",
         # identifiers, lists and reads
         "unknown-id-400": (
-            "By-id update/download session operations on an unknown id answer 400 "
-            "INVALID_ARGUMENT instead of 404."
+            "By-id update/download session operations on an id the server never issued "
+            "answer 400 INVALID_ARGUMENT instead of 404 (a deleted session's id is still 404)."
         ),
         "list-ignores-filter": "Session lists ignore ?library_item_id= and return every session.",
         "list-unknown-item-empty": "Session lists for an unknown item answer 200 [], not 404.",
