@@ -24,7 +24,7 @@ from .errors import Message, VapiError
 from .faults import FaultMiddleware
 from .handlers.common import backend_of, json_media_type, wire_variants
 from .models import Backend
-from .routes import ROUTES
+from .routes import ROUTES, MockRouter
 from .settings import MockSettings
 
 __all__ = ["create_app", "render_error"]
@@ -125,10 +125,16 @@ class CrashMiddleware:
             await response(scope, receive, send)
 
 
-def create_app(settings: MockSettings | None = None) -> Starlette:
+class MockApp(Starlette):
+    """The Starlette app with its ``Backend`` as a plain attribute (``backend_of``)."""
+
+    backend: Backend
+
+
+def create_app(settings: MockSettings | None = None) -> MockApp:
     """A fresh mock vCenter; ``app.state.backend`` is its state, for in-process tests."""
     backend = Backend(settings)
-    app = Starlette(
+    app = MockApp(
         routes=ROUTES,
         middleware=[
             Middleware(FaultMiddleware, source=backend),  # faults.py; cheap when off
@@ -140,6 +146,7 @@ def create_app(settings: MockSettings | None = None) -> Starlette:
             Exception: _on_crash,
         },
     )
-    app.router.redirect_slashes = False  # vCenter does not redirect; a wrong path is a 404
-    app.state.backend = backend
+    # vCenter does not redirect; a wrong path is a 404
+    app.router = MockRouter(ROUTES, redirect_slashes=False)
+    app.state.backend = app.backend = backend
     return app
