@@ -258,6 +258,11 @@ def parse_json(raw: bytes) -> Any:
         value = json.loads(raw)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise _NotJson(str(exc)) from exc
+    try:  # orjson refuses a lone surrogate anywhere: passing, the value is clean
+        orjson.dumps(value)
+        return value
+    except TypeError:  # orjson.JSONEncodeError: a surrogate, or a number orjson cannot take
+        pass
     try:  # one pass in C over every string, keys and nested values alike
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -332,5 +337,5 @@ def opt_int(body: Body, key: str) -> int | None:
 
 def client_token(request: Request) -> str | None:
     """``client_token``: a query parameter in the 8.0.2 spec, a header in the 9.x bindings."""
-    token = request.query_params.get("client_token")
+    token = request.query_params.get("client_token") if request.scope["query_string"] else None
     return token if token is not None else request.headers.get("client-token")
