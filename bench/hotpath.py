@@ -1,7 +1,7 @@
 """Requests per second of the mock's hot path, against a bare Starlette app on the same server.
 
 Usage: python bench/hotpath.py [--seconds S] [--rounds R] [--connections C]
-                               [--lifecycle-connections L] [--workers N]
+                               [--lifecycle-connections L]
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``), the load generator: a C program, so the
 server, not the client, sets the pace. Starts two servers in subprocesses on 127.0.0.1:
@@ -135,13 +135,12 @@ def bare_app() -> Any:
     )
 
 
-def serve_child(kind: str, port: int, workers: int) -> None:
+def serve_child(kind: str, port: int) -> None:
     """Child process: serve ``kind`` on ``port`` until SIGTERM."""
     if kind == "mock":
         from conformance.mock import MockSettings, serve
 
-        kwargs: dict[str, Any] = {"workers": workers} if workers > 1 else {}
-        serve(MockSettings(user=USER, password=PASSWORD), port=port, **kwargs)
+        serve(MockSettings(user=USER, password=PASSWORD), port=port)
         return
     import uvicorn
 
@@ -180,37 +179,19 @@ class Server:
     proc: subprocess.Popen[bytes]
     port: int
     startup: float
-    pids: list[int] = field(default_factory=list)
-
-    def _tree(self) -> list[int]:
-        """The server process and its children (uvicorn's workers)."""
-        found = [self.proc.pid]
-        try:
-            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as children:
-                found += [int(pid) for pid in children.read().split()]
-        except OSError:
-            pass
-        return found
 
     def cpu_seconds(self) -> float:
-        total = 0.0
-        for pid in self._tree():
-            try:
-                with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
+        """User plus system CPU time the server process has used so far."""
+        with open(f"/proc/{self.proc.pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_mib(self) -> float:
-        total = 0
-        for pid in self._tree():
-            with open(f"/proc/{pid}/status", encoding="ascii") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        return total / 1024
+        with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS in /proc/<pid>/status")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -222,10 +203,9 @@ class Server:
                 self.proc.wait()
 
 
-def start(kind: str, workers: int) -> Server:
+def start(kind: str) -> Server:
     port = free_port()
     args = [sys.executable, os.path.abspath(__file__), "--serve", kind, "--port", str(port)]
-    args += ["--workers", str(workers)]
     began = time.perf_counter()
     proc = subprocess.Popen(pinned(args, 0), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
@@ -345,12 +325,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--connections", type=int, default=50, help="for get (default 50)")
     parser.add_argument("--lifecycle-connections", type=int, default=8, help="(default 8)")
-    parser.add_argument("--workers", type=int, default=1, help="mock worker processes")
     parser.add_argument("--serve", choices=["mock", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve_child(args.serve, args.port, args.workers)
+        serve_child(args.serve, args.port)
         return 0
     if not 1 <= args.seconds <= 60 or not 1 <= args.rounds <= 20:
         parser.error("--seconds must be 1-60 and --rounds 1-20")
@@ -361,7 +340,7 @@ def main() -> int:
 
     servers: list[Server] = []
     try:
-        servers = [start("mock", args.workers), start("bare", 1)]
+        servers = [start("mock"), start("bare")]
         targets = {s.kind: set_up(s) for s in servers}
         figures: dict[tuple[str, str], list[Figure]] = {}
         rss_before = targets["mock"].server.rss_mib()
@@ -380,7 +359,7 @@ def main() -> int:
         for server in servers:
             server.stop()
 
-    print(f"{args.rounds} rounds of {args.seconds:g} s; mock workers: {args.workers}")
+    print(f"{args.rounds} rounds of {args.seconds} s against 127.0.0.1")
     for scenario, unit in (("get", "req/s"), ("lifecycle", "lifecycles/s")):
         medians = {}
         for kind in ("mock", "bare"):
