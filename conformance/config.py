@@ -62,6 +62,9 @@ class Config:
     expiry_wait: float = 0.0
     #: a vendor profile (packaged name or file path) whose known deviations are reported as such
     profile: str | None = None
+    #: the API dialect to judge: ``api`` (7.0+), ``rest`` (legacy /rest, 6.7 and vcsim) or
+    #: ``auto`` (``api`` if ``POST /api/session`` exists, else ``rest``); resolved at login
+    api: str = "auto"
 
     @property
     def uses_bundled_mock(self) -> bool:
@@ -196,6 +199,16 @@ def _prefix(value: str) -> str:
     return value
 
 
+API_DIALECTS = ("auto", "api", "rest")
+
+
+def _api(value: str) -> str:
+    lowered = str(value).strip().lower()
+    if lowered not in API_DIALECTS:
+        raise ValueError(f"{value!r} is not one of {', '.join(API_DIALECTS)}")
+    return lowered
+
+
 _SETTINGS: dict[str, tuple[Any, str]] = {
     "target": (_url, "Give the vCenter base URL, e.g. https://vcenter.example.com"),
     "user": (_non_empty, "Give the vCenter user, e.g. administrator@vsphere.local"),
@@ -224,6 +237,10 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
         "Give the seconds the expiry test may wait, e.g. 360 (0 skips it)",
     ),
     "profile": (_non_empty, "Give a profile name (see conformance/profiles) or a profile file"),
+    "api": (
+        _api,
+        "Use api (vCenter 7.0+), rest (legacy /rest: 6.7, vcsim) or auto (probe /api, then /rest)",
+    ),
 }
 
 
@@ -299,4 +316,12 @@ def load_config(
     return config
 
 
-__all__ = ["ENV_PREFIX", "Config", "ConfigError", "env_name", "load_config", "new_run_id"]
+__all__ = [
+    "API_DIALECTS",
+    "ENV_PREFIX",
+    "Config",
+    "ConfigError",
+    "env_name",
+    "load_config",
+    "new_run_id",
+]
