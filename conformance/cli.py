@@ -1,10 +1,9 @@
 """``vcenter-conformance``: run the suite, serve the mock, print the catalog.
 
-Exit codes of ``run``: 0 every requirement passed; 1 the target failed a
-requirement; 2 usage or configuration error; 3 the suite could not run or
-judge (unreachable target, refused login, a ``--datastore`` the target does not
-list, Error outcomes without a Fail). A wrong ``--datastore`` is 3, like a
-refused login: both are found only by asking the target, and both write a
+Exit codes of ``run`` (:data:`RUN_EXIT_CODES`): 0 PASS; 1 FAIL; 2 usage or
+configuration error; 3 INCOMPLETE or could not run (unreachable target, refused
+login, a ``--datastore`` the target does not list). A wrong ``--datastore`` is 3,
+like a refused login: both are found only by asking the target, and both write a
 results.json that says why nothing ran.
 """
 
@@ -28,6 +27,23 @@ from .config import Config, ConfigError, load_config
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
+#: the session timeout the bundled mock is started with: expiry is judged in seconds
+BUNDLED_MOCK_SESSION_TIMEOUT = 20.0
+
+RUN_EXIT_CODES = """\
+exit codes:
+  0  PASS: every requirement the run judged passed; a broken SHOULD is a Warn,
+     shown in every report, and still exits 0 (unless --strict)
+  1  FAIL: the target broke a requirement (a MUST; a SHOULD too with --strict)
+  2  usage or configuration error (the message names the setting and the fix)
+  3  INCOMPLETE: the suite could not judge everything it was asked to (an Error:
+     network, timeout, 5xx, broken setup; or a selected MUST that ended Skip or
+     not run), or the suite could not run at all (unreachable target, refused
+     login); requirements deselected with -k or --no-property-tests do not count
+
+The verdict (PASS / FAIL / INCOMPLETE, with counts) is the first line of the
+summary, the top of report.html and "verdict" in results.json.
+"""
 
 
 class UsageError(Exception):
@@ -65,7 +81,11 @@ def _config_from(args: argparse.Namespace) -> Config:
         "max_examples": args.max_examples,
         "profile": getattr(args, "profile", None),
         "api": getattr(args, "api", None),
+        "expiry_wait": getattr(args, "expiry_wait", None),
+        "session_timeout": getattr(args, "session_timeout", None),
     }
+    if getattr(args, "strict", False):
+        overrides["strict"] = True
     if args.insecure:
         overrides["verify_tls"] = False
     if args.no_property_tests:
@@ -90,8 +110,14 @@ def _target(settings: Config) -> Iterator[Config]:
     from .mock import MockServer, MockSettings  # the CLI, not the suite, knows the mock
 
     password = secrets.token_urlsafe(18)
-    with MockServer(MockSettings(user=settings.user, password=password)) as server:
-        yield dataclasses.replace(settings, target=server.url, password=password)
+    # Sessions expire after a short, announced timeout (the report header says so):
+    # the run judges expiry without waiting vCenter's default five minutes.
+    timeout = settings.session_timeout or BUNDLED_MOCK_SESSION_TIMEOUT
+    mock = MockSettings(user=settings.user, password=password, session_timeout=timeout)
+    with MockServer(mock) as server:
+        yield dataclasses.replace(
+            settings, target=server.url, password=password, session_timeout=timeout
+        )
 
 
 def _preflight(settings: Config) -> tuple[str | None, str]:
@@ -175,7 +201,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             _write_unrun_results(live, problem)
             return EXIT_CANNOT_RUN
         live.run_dir.mkdir(parents=True, exist_ok=True)
-        plugin = ConformancePlugin(live, catalog(), profile=profile)
+        plugin = ConformancePlugin(
+            live, catalog(), profile=profile, mock_started=settings.uses_bundled_mock
+        )
         try:
             code = pytest.main(_pytest_args(live, args), plugins=[plugin])
         except Exception as exc:  # pytest itself broke, e.g. formatting a Ctrl-C traceback
@@ -211,20 +239,24 @@ def _write_unrun_results(settings: Config, problem: str) -> None:
         run={"id": settings.run_id, "target": settings.target, "config": settings.redacted()},
         catalog=catalog(),
         outcomes=[],
+        selected=set(catalog().ids),
     )
     results["exit_code"] = EXIT_CANNOT_RUN
     results["error"] = GLOBAL_REDACTOR.redact(problem)
+    results["verdict_line"] += f"; the suite could not run: {results['error']}"
     write_json(settings.run_dir / "results.json", results)
 
 
 def _print_summary(results: dict[str, Any], settings: Config) -> None:
-    req = results["summary"]["requirements"]
-    parts = ", ".join(f"{n} {status}" for status, n in req.items() if n)
-    print(f"\nvcenter-conformance {results['run']['id']}: requirements: {parts}")
+    print(f"\nVERDICT {results['verdict_line']}")
+    print(f"vcenter-conformance run {results['run']['id']}")
     for r in results["requirements"]:
-        if r["status"] in ("fail", "error"):
+        if r["status"] in ("fail", "error", "warn") or r["unjudged_must"]:
             # the first line whole: error messages put their cause there, not past a cut
-            print(f"  {r['status'].upper():5} {r['id']}: {r['message'].partition(chr(10))[0]}")
+            label = r["status"].upper().replace("_", " ")
+            print(f"  {label:7} {r['level']:6} {r['id']}: {r['message'].partition(chr(10))[0]}")
+    if results.get("strict"):
+        print("--strict: a broken SHOULD counts as a Fail")
     print(f"HTML report: {settings.run_dir / 'report.html'}")
     print(f"JUnit XML:   {settings.run_dir / 'junit.xml'}")
     print(f"Results:     {settings.run_dir / 'results.json'}")
@@ -265,14 +297,15 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 # -- diff --------------------------------------------------------------------
 def cmd_diff(args: argparse.Namespace) -> int:
-    """Compare two runs; exit 1 on any regression (pass -> fail)."""
+    """Compare two runs; exit 1 on any regression (pass -> fail), 3 when the after-run
+    could not judge (it was INCOMPLETE, or a requirement is no longer judged)."""
     from .reporting.diff import compare, load, render_html, render_text
 
     try:
         before, after = load(args.before), load(args.after)
     except (OSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    diff = compare(before, after)
+    diff = compare(before, after, strict=args.strict)
     sys.stdout.write(render_text(diff))
     html_path = args.html or (
         (args.after if args.after.is_dir() else args.after.parent) / "diff.html"
@@ -432,7 +465,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the suite (against the bundled mock unless --target)")
+    run = sub.add_parser(
+        "run",
+        help="run the suite (against the bundled mock unless --target)",
+        description="Run the suite (against the bundled mock unless --target).",
+        epilog=RUN_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_target_arguments(run)
     run.add_argument("--datastore", help="datastore id backing the sandbox library")
     run.add_argument("--reports-dir", type=Path, help="where run reports go (default reports/)")
@@ -443,6 +482,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-property-tests", action="store_true", help="skip the Schemathesis tests")
     run.add_argument(
         "--profile", help="vendor profile: report its known deviations as such (name or file)"
+    )
+    run.add_argument(
+        "--strict", action="store_true", help="a broken SHOULD (Warn) counts as a Fail"
+    )
+    run.add_argument(
+        "--expiry-wait",
+        type=float,
+        metavar="SECONDS",
+        help="the most the expiry test, run last, may wait for the session made at the start "
+        "to expire (default 360; 0 skips it, and the verdict is INCOMPLETE)",
+    )
+    run.add_argument(
+        "--session-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="the update-session expiration timeout the target is configured with "
+        f"(default 300, vCenter's; the bundled mock: {BUNDLED_MOCK_SESSION_TIMEOUT:g})",
     )
     run.add_argument("-k", help="only tests matching this pytest -k expression")
     run.add_argument("-v", "--verbose", action="store_true", help="one line per test")
@@ -521,10 +577,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mock.set_defaults(func=cmd_mock)
 
-    diff = sub.add_parser("diff", help="compare two runs (e.g. before and after an upgrade)")
+    diff = sub.add_parser(
+        "diff",
+        help="compare two runs (e.g. before and after an upgrade)",
+        epilog="exit codes: 0 no regression; 1 a requirement passed before and fails after "
+        "(with --strict: or warns after); 2 usage error; 3 no pass -> fail, but the after-run "
+        "could not judge (verdict INCOMPLETE or exit 3, or a requirement passed before and "
+        "is now Error, Skip or not run)",
+    )
     diff.add_argument("before", type=Path, help="results.json (or its run directory) before")
     diff.add_argument("after", type=Path, help="results.json (or its run directory) after")
     diff.add_argument("--html", type=Path, help="where to write the HTML (default: beside AFTER)")
+    diff.add_argument(
+        "--strict", action="store_true", help="a pass that became a Warn counts as a regression"
+    )
     diff.set_defaults(func=cmd_diff)
 
     cat = sub.add_parser(

@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 
 ENV_PREFIX = "CONFORMANCE_"
 DEFAULT_USER = "administrator@vsphere.local"
+#: vCenter's default update-session expiration timeout ("The default is five minutes")
+DEFAULT_SESSION_TIMEOUT = 300.0
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,15}$")
 
@@ -57,9 +59,14 @@ class Config:
     property_tests: bool = True
     max_examples: int = 15
     keepalive_wait: float = 1.1
-    #: how long the expiry test may wait for a session to expire; 0 skips it (the
-    #: default expiry is five minutes)
-    expiry_wait: float = 0.0
+    #: the most seconds the expiry test, run last, may wait for the session the run
+    #: created at its start to expire; 0 skips it (and the verdict is INCOMPLETE)
+    expiry_wait: float = 360.0
+    #: the update-session expiration timeout the target is configured with (None:
+    #: vCenter's default, five minutes; the bundled mock is started with a short one)
+    session_timeout: float | None = None
+    #: a broken SHOULD (Warn) counts as a Fail
+    strict: bool = False
     #: a vendor profile (packaged name or file path) whose known deviations are reported as such
     profile: str | None = None
     #: the API dialect to judge: ``api`` (7.0+), ``rest`` (legacy /rest, 6.7 and vcsim) or
@@ -69,6 +76,11 @@ class Config:
     @property
     def uses_bundled_mock(self) -> bool:
         return self.target is None
+
+    @property
+    def expected_session_timeout(self) -> float:
+        """The expiration timeout new update sessions should have, in seconds."""
+        return self.session_timeout or DEFAULT_SESSION_TIMEOUT
 
     @property
     def run_prefix(self) -> str:
@@ -234,8 +246,14 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "keepalive_wait": (_non_negative_float, "Give seconds to wait before a keep-alive, e.g. 1.1"),
     "expiry_wait": (
         _non_negative_float,
-        "Give the seconds the expiry test may wait, e.g. 360 (0 skips it)",
+        "Give the seconds the expiry test may wait at the end of the run, e.g. 360 (0 skips it)",
     ),
+    "session_timeout": (
+        _positive_float,
+        "Give the update-session expiration timeout the target is configured with, in "
+        "seconds, e.g. 300 (vCenter's default)",
+    ),
+    "strict": (_bool, "Use true or false"),
     "profile": (_non_empty, "Give a profile name (see conformance/profiles) or a profile file"),
     "api": (
         _api,
@@ -318,6 +336,7 @@ def load_config(
 
 __all__ = [
     "API_DIALECTS",
+    "DEFAULT_SESSION_TIMEOUT",
     "ENV_PREFIX",
     "Config",
     "ConfigError",

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from suite_runner import PASSWORD, PASSWORD_VAR, USER, run_suite
+from suite_runner import NO_EXPIRY, PASSWORD, PASSWORD_VAR, USER, SuiteRun, run_suite
 
 from conformance.catalog import catalog
-from conformance.mock import MockServer, MockSettings
+from conformance.mock import Faults, MockServer, MockSettings
 from conformance.mock.models.cis import ApiSessions
 
 
@@ -66,7 +66,7 @@ def all_report_text(run_dir: Path) -> str:
 def test_run_against_a_target_writes_reports_without_secrets(
     tmp_path: Path, mock_server: MockServer, tokens: list[str]
 ) -> None:
-    run = run_suite(tmp_path, target=mock_server.url)
+    run = run_suite(tmp_path, *NO_EXPIRY, target=mock_server.url)
     assert run.returncode == 0, run.explain()
     for name in ("report.html", "junit.xml", "results.json"):
         assert (run.run_dir / name).stat().st_size > 1000, name
@@ -113,7 +113,7 @@ def test_run_against_the_standalone_mock_over_http_passes(tmp_path: Path) -> Non
             except requests.ConnectionError:
                 assert time.monotonic() < deadline, "the mock did not start"
                 time.sleep(0.1)
-        run = run_suite(tmp_path, target=url)
+        run = run_suite(tmp_path, *NO_EXPIRY, target=url)
         assert run.returncode == 0, run.explain()
         assert run.results["summary"]["requirements"]["pass"] >= 40
     finally:
@@ -126,6 +126,8 @@ def test_unreachable_target_exits_3_with_a_message(tmp_path: Path) -> None:
     assert run.returncode == 3, run.explain()
     assert "cannot reach" in run.stderr
     assert run.results["exit_code"] == 3 and "cannot reach" in run.results["error"]
+    assert run.results["verdict"] == "INCOMPLETE"
+    assert "could not run: cannot reach" in run.results["verdict_line"]
     assert set(run.statuses().values()) == {"not_run"}
 
 
@@ -211,3 +213,133 @@ def test_catalog_command_lists_every_requirement(tmp_path: Path) -> None:
     html = cli("catalog", "--format", "html").stdout
     assert html.startswith("<!DOCTYPE html>") and all(f'id="{r.id}"' in html for r in catalog())
     assert "How to run the suite" in text and "How to run the suite" in html
+    for document in (text, html):  # what the levels mean for the verdict
+        assert "Levels and the verdict" in document and "--strict" in document
+        assert "INCOMPLETE (exit 3)" in document and "Warn" in document
+
+
+# -- outcomes: verdict, Warn, --strict, expiry, JUnit -----------------------------------------
+def summary_of(run: SuiteRun) -> list[str]:
+    """The console summary `run` prints after pytest's output."""
+    lines = run.stdout.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith("VERDICT "))
+    return lines[start:]
+
+
+def test_run_help_lists_the_exit_codes() -> None:
+    proc = cli("run", "--help")
+    assert proc.returncode == 0
+    for code, meaning in (("0", "PASS"), ("1", "FAIL"), ("2", "usage"), ("3", "INCOMPLETE")):
+        assert f"  {code}  {meaning}" in proc.stdout
+    for flag in ("--strict", "--expiry-wait SECONDS", "--session-timeout SECONDS"):
+        assert flag in proc.stdout
+    assert "exit codes" in cli("diff", "--help").stdout
+
+
+@pytest.mark.slow
+def test_the_readme_first_command_passes_judges_expiry_and_junit_agrees(tmp_path: Path) -> None:
+    """`vcenter-conformance run` against the bundled mock, as the README says."""
+    run = run_suite(tmp_path, target=None, password=None)
+    assert run.returncode == 0, run.explain()
+    assert summary_of(run)[0].startswith("VERDICT PASS (exit 0): 73 requirements: 73 pass")
+    assert run.results["verdict"] == "PASS"
+    assert run.requirement_status("US-EXPIRY-DELETES") == "pass"
+    assert run.results["tests"][-1]["nodeid"].endswith("expires_without_activity")
+    html = (run.run_dir / "report.html").read_text()
+    assert '<div class="vcc-verdict PASS"><b>PASS</b> exit code 0' in html
+    assert "20 s: the bundled mock was started with it" in html
+    assert '<title id="head-title">PASS: vCenter conformance' in html
+    assert run.junit_counts == run.result_counts
+
+
+@pytest.mark.slow
+def test_a_broken_should_is_a_warn_that_exits_0_and_fails_under_strict(tmp_path: Path) -> None:
+    settings = MockSettings(user=USER, password=PASSWORD, flaws=frozenset({"expiry-one-hour"}))
+    selection = ("--no-property-tests", "-k", "expires_five_minutes")
+    with MockServer(settings) as server:
+        run = run_suite(tmp_path, *selection, target=server.url, run_id="warn")
+        strict = run_suite(tmp_path, *selection, "--strict", target=server.url, run_id="strict")
+    assert run.returncode == 0, run.explain()
+    assert run.requirement_status("US-EXPIRATION-DEFAULT") == "warn"
+    summary = summary_of(run)
+    assert summary[0].startswith("VERDICT PASS (exit 0): 73 requirements: 1 warn, 72 not selected")
+    assert any(line.split()[:3] == ["WARN", "SHOULD", "US-EXPIRATION-DEFAULT:"] for line in summary)
+    assert run.results["tests"][0]["status"] == "warn"
+    assert run.junit_counts == {"tests": 1, "failures": 0, "errors": 0, "skipped": 0}
+    junit = (run.run_dir / "junit.xml").read_text()
+    assert '<property name="conformance_status" value="warn"' in junit
+    assert "<system-out>WARN: " in junit
+    html = (run.run_dir / "report.html").read_text()
+    assert '<span class="vcc-warn">WARN</span>' in html and "vcc-verdict PASS" in html
+
+    assert strict.returncode == 1, strict.explain()
+    assert strict.requirement_status("US-EXPIRATION-DEFAULT") == "fail"
+    assert summary_of(strict)[0].startswith("VERDICT FAIL (exit 1)")
+    assert strict.junit_counts["failures"] == 1
+
+
+def test_a_must_left_unjudged_makes_the_run_incomplete(tmp_path: Path) -> None:
+    run = run_suite(
+        tmp_path,
+        "--no-property-tests",
+        "--expiry-wait",
+        "0",
+        "-k",
+        "expires_without_activity",
+        target=None,
+        password=None,
+    )
+    assert run.returncode == 3, run.explain()
+    assert run.results["verdict"] == "INCOMPLETE"
+    assert run.requirement_status("US-EXPIRY-DELETES") == "skip"
+    first = summary_of(run)[0]
+    assert first.startswith("VERDICT INCOMPLETE (exit 3): 73 requirements: 1 skip, 72 not selected")
+    assert first.endswith("MUST not judged: US-EXPIRY-DELETES")
+    assert "more than expiry_wait (0 s; --expiry-wait" in run.stdout
+    html = (run.run_dir / "report.html").read_text()
+    assert '<div class="vcc-verdict INCOMPLETE"><b>INCOMPLETE</b> exit code 3' in html
+    assert run.junit_counts == {"tests": 1, "failures": 0, "errors": 0, "skipped": 1}
+
+
+#: tests whose setup and calls both meet the faults (Errors in setup and in calls)
+SOME_OF_EVERY_KIND = (
+    "--no-property-tests",
+    "-k",
+    "complete_then_delete or delete_while_active or keep_alive or create_returns",
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("flaws", "faults", "verdict"),
+    [
+        # MUSTs broken (Fail, and Errors for what those tests could not judge) and a SHOULD (Warn)
+        (
+            frozenset(
+                {"delete-active-allowed", "keep-alive-no-extend", "keep-alive-ignores-progress"}
+            ),
+            None,
+            "FAIL",
+        ),
+        # update sessions answer 503: Errors in fixtures (setup) and in test calls alike
+        (
+            frozenset(),
+            Faults(unavailable_every=1, paths=("/api/content/library/item/update-session",)),
+            "INCOMPLETE",
+        ),
+    ],
+    ids=["flawed", "faulted"],
+)
+def test_junit_counts_what_results_json_counts(
+    tmp_path: Path, flaws: frozenset[str], faults: Faults | None, verdict: str
+) -> None:
+    with MockServer(MockSettings(user=USER, password=PASSWORD, flaws=flaws)) as server:
+        if faults is not None:
+            server.backend.set_faults(faults)  # login (POST /api/session) is not faulted
+        run = run_suite(tmp_path, *SOME_OF_EVERY_KIND, "--timeout", "2", target=server.url)
+    assert run.results["verdict"] == verdict, run.explain()
+    counts = run.result_counts
+    assert counts["failures" if verdict == "FAIL" else "errors"] > 0, counts
+    assert run.junit_counts == counts
+    if verdict == "FAIL":
+        assert run.requirement_status("US-KEEPALIVE-PROGRESS") == "warn"

@@ -39,6 +39,9 @@ def test_flags_win_over_environment_which_wins_over_the_file(tmp_path: Path) -> 
         ({"CONFORMANCE_VERIFY_TLS": "maybe"}, "CONFORMANCE_VERIFY_TLS", "true or false"),
         ({"CONFORMANCE_MAX_EXAMPLES": "0"}, "CONFORMANCE_MAX_EXAMPLES", "whole number"),
         ({"CONFORMANCE_CA_BUNDLE": "/nonexistent.pem"}, "CONFORMANCE_CA_BUNDLE", "PEM"),
+        ({"CONFORMANCE_STRICT": "sometimes"}, "CONFORMANCE_STRICT", "true or false"),
+        ({"CONFORMANCE_EXPIRY_WAIT": "-5"}, "CONFORMANCE_EXPIRY_WAIT", "0 skips it"),
+        ({"CONFORMANCE_SESSION_TIMEOUT": "0"}, "CONFORMANCE_SESSION_TIMEOUT", "e.g. 300"),
         ({"CONFORMANCE_TARGET": "https://vc.example"}, "password", "CONFORMANCE_PASSWORD"),
     ],
 )
@@ -125,3 +128,21 @@ def test_a_target_that_is_not_text_is_refused(tmp_path: Path) -> None:
     file.write_text("target = 443\n")
     with pytest.raises(ConfigError, match="target: 443 is not a URL"):
         load_config(file=file, env={})
+
+
+def test_outcome_settings_come_from_file_environment_and_flags(tmp_path: Path) -> None:
+    defaults = load_config(env={})
+    assert not defaults.strict and defaults.expiry_wait == 360
+    assert defaults.session_timeout is None and defaults.expected_session_timeout == 300
+    file = tmp_path / "c.toml"
+    file.write_text("[conformance]\nstrict = true\nexpiry_wait = 30\nsession_timeout = 60\n")
+    from_file = load_config(file=file, env={})
+    assert from_file.strict and from_file.expiry_wait == 30
+    assert from_file.expected_session_timeout == 60
+    env = {"CONFORMANCE_STRICT": "false", "CONFORMANCE_EXPIRY_WAIT": "0"}
+    from_env = load_config(file=file, env=env)
+    assert not from_env.strict and from_env.expiry_wait == 0
+    flags = load_config(
+        file=file, env=env, overrides={"strict": True, "expiry_wait": 90.0, "session_timeout": 20}
+    )
+    assert flags.strict and flags.expiry_wait == 90 and flags.session_timeout == 20

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import requests
-from suite_runner import PASSWORD, PASSWORD_VAR, USER, run_suite
+from suite_runner import NO_EXPIRY, PASSWORD, PASSWORD_VAR, USER, run_suite
 
 from conformance.mock import MockServer, MockSettings
 
@@ -106,13 +106,13 @@ def test_runs_leave_foreign_objects_byte_identical(tmp_path: Path, mock_server: 
     before = foreign.snapshot()
     assert all(v.startswith("200 ") for v in before.values()), before
 
-    passing = run_suite(tmp_path, target=mock_server.url, run_id="clean")
+    passing = run_suite(tmp_path, *NO_EXPIRY, target=mock_server.url, run_id="clean")
     assert passing.returncode == 0, passing.explain()
     assert foreign.snapshot() == before
 
     # A run that fails midway (many requirements broken at once) must not touch them either.
     mock_server.backend.set_flaws({"non-active-ops-allowed"})
-    failing = run_suite(tmp_path, target=mock_server.url, run_id="failing")
+    failing = run_suite(tmp_path, *NO_EXPIRY, target=mock_server.url, run_id="failing")
     assert failing.returncode == 1, failing.explain()
     mock_server.backend.set_flaws(())
     assert foreign.snapshot() == before

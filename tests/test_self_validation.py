@@ -156,6 +156,7 @@ def _run(flaw: str | None, k: str, reports: Path, *, short_sessions: bool = Fals
         return run_suite(
             reports,
             "--no-property-tests",
+            "--strict",  # a broken SHOULD fails too (without it: a Warn, see test_cli)
             "-k",
             k,
             target=server.url,

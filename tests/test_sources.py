@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from html import escape
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from conformance.catalog import (
     SEED_PAGES,
     URL_NOT_CONFIRMED,
     ContractSection,
+    Excerpt,
     Requirement,
     SeedPage,
     Source,
@@ -27,37 +29,30 @@ from conformance.catalog import (
 
 REPO = Path(__file__).resolve().parent.parent
 
-#: Quotes of seed-citing requirements that are not, word for word (modulo whitespace and
-#: ellipses), in any text the requirement cites. Reported to the catalog's owner, not fixed
-#: here; remove an entry once its requirement quotes its source exactly.
-KNOWN_UNMATCHED_QUOTES = {
-    # the page reads "messages / Required / Stack of ..." (no colon): a paraphrase
-    ("ERR-BODY-SCHEMA", "messages Required: Stack of one or more localizable messages"),
-    (
-        "ERR-BODY-SCHEMA",
-        "error_type Required: Discriminator field to help API consumers identify the "
-        "structure type.",
-    ),
-    # contract §5 reads "missing_files R (set of strings; a JSON array with unique items)"
-    ("USF-VALIDATE-MISSING", "missing_files R (set of strings)"),
-    # the §3 table row has more columns between these cells
-    ("USF-REMOVE", "updatesession.file.remove | DELETE | …/file/{file_name} | 204"),
-    # an SDK docstring (ItemModel.content_version) that no cited source holds
-    (
-        "ITEM-CONTENT-VERSION-AFTER-COMPLETE",
-        "The latest version of the file content list of this library item.",
-    ),
-}
-
 
 def normalized(text: str) -> str:
-    """Whitespace collapsed, Markdown emphasis and code marks dropped (contract.md uses them)."""
-    text = text.replace("**", "").replace("`", "").replace("\u2019", "'")
+    """Whitespace collapsed; Markdown emphasis, code marks and table-cell escapes (``\\|``)
+    dropped, as contract.md renders; curly apostrophes made straight."""
+    text = text.replace("**", "").replace("`", "").replace("\\|", "|").replace("\u2019", "'")
     return " ".join(text.split())
 
 
+#: A JSON string inside a quotation (a key after ``{`` or ``,``, a value after ``:``): its
+#: quote marks are not the quotation's own. Single words only, so prose quotations in a
+#: list (``"a b", "c d"``) are still checked.
+_JSON_STRING = re.compile(r'(?<=[{\[,:])(\s?)"([\w.-]*)"')
+#: A quotation: opens at the start, after whitespace or a bracket; closes before the end,
+#: whitespace, or punctuation that ends at whitespace.
+_QUOTATION = re.compile(r'(?:^|(?<=[\s(\[]))"(.+?)"(?=$|\s|[.,;:)\]]+(?:\s|$))')
+
+
+def _json_masked(text: str) -> str:
+    return _JSON_STRING.sub(lambda m: f"{m[1]}\0{m[2]}\0", text)
+
+
 def quotes(text: str) -> list[str]:
-    return re.findall(r'"([^"]{8,})"', text)
+    """The double-quoted passages (8 characters or more) a requirement's text quotes."""
+    return [q.replace("\0", '"') for q in _QUOTATION.findall(_json_masked(text)) if len(q) >= 8]
 
 
 def quote_found(quote: str, excerpts: list[str]) -> bool:
@@ -72,12 +67,14 @@ def quote_found(quote: str, excerpts: list[str]) -> bool:
 
 
 def unmatched_quotes(requirement: Requirement) -> list[str]:
+    """The passages the requirement's text and basis quote that no source it cites holds."""
     excerpts = [s.excerpt() for s in requirement.cited_sources()]
-    return [q for q in quotes(requirement.text) if not quote_found(q, excerpts)]
-
-
-def cites_a_seed(requirement: Requirement) -> bool:
-    return any(isinstance(s, SeedPage) for s in requirement.cited_sources())
+    return [
+        quote
+        for words in (requirement.text, requirement.basis)
+        for quote in quotes(words)
+        if not quote_found(quote, excerpts)
+    ]
 
 
 def test_source_refs_parse_every_form_the_catalog_uses() -> None:
@@ -87,12 +84,19 @@ def test_source_refs_parse_every_form_the_catalog_uses() -> None:
         "seeds/004_710c12ed700c468e.txt",
     ]
     assert source_refs("contract.md §3 (notes), §10.14") == ["contract.md §3", "contract.md §10.14"]
+    assert source_refs("contract.md §5; spec/content-8.0.2.txt; sdk/item_client-9.1.1.0.txt") == [
+        "contract.md §5",
+        "spec/content-8.0.2.txt",
+        "sdk/item_client-9.1.1.0.txt",
+    ]
     with pytest.raises(UnknownSource):
         source_refs("RFC 3339 §5.6")
     with pytest.raises(UnknownSource):
         sources().resolve("contract.md §42")
     with pytest.raises(UnknownSource):
         sources().resolve("seeds/999_0000000000000000.txt")
+    with pytest.raises(UnknownSource):
+        sources().resolve("spec/content-9.9.9.txt")
 
 
 def test_every_source_of_every_requirement_resolves_to_a_citation() -> None:
@@ -140,11 +144,74 @@ def test_contract_sections_say_what_they_were_distilled_from() -> None:
     assert "https://github.com/vmware/govmomi/issues/3319" in {o.data["url"] for o in field_reports}
 
 
-def test_quotes_of_seed_citing_requirements_appear_in_the_shipped_text() -> None:
-    found = {
-        (req.id, quote) for req in catalog() if cites_a_seed(req) for quote in unmatched_quotes(req)
+def test_excerpts_render_what_the_registry_says_they_hold() -> None:
+    """Each spec excerpt renders every operation and definition its entry names (and the
+    spec file is the published one the contract's sources name); each SDK excerpt says
+    which package, version and module its docstrings come from."""
+    excerpts = sources().excerpts
+    assert {"spec/content-8.0.2.txt", "spec/session-8.0.2.txt"} <= set(excerpts)
+    assert "sdk/item_client-9.1.1.0.txt" in excerpts
+    contract_urls = {
+        o.data["url"]
+        for section in sources().contract_sections.values()
+        for o in section.origins
+        if o.kind == "spec"
     }
-    assert found == KNOWN_UNMATCHED_QUOTES
+    for excerpt in excerpts.values():
+        text = excerpt.excerpt()
+        data = excerpt.origin.data
+        if excerpt.origin.kind == "spec":
+            assert data["version"] == "8.0.2" and data["url"] in contract_urls
+            headings = {line[3:] for line in text.splitlines() if line.startswith("## ")}
+            assert {f"operationId {op}" for op in data["operations"]} <= headings
+            assert {f"definition {name}" for name in data["definitions"]} <= headings
+        else:
+            assert excerpt.origin.kind == "sdk" and data["version"] == "9.1.1.0"
+            first = text.splitlines()[0]
+            assert data["package"] in first and data["version"] in first
+            assert all(module.split(" ")[0] in first for module in data["modules"])
+
+
+def test_every_quote_of_every_requirement_appears_in_a_source_it_cites() -> None:
+    """A Fail must be defensible word for word: every passage a requirement's text or basis
+    puts in double quotes is in the shipped text of a seed page, contract section or spec
+    or SDK excerpt that its ``source`` names."""
+    unmatched = {req.id: found for req in catalog() if (found := unmatched_quotes(req))}
+    assert unmatched == {}
+
+
+def test_quote_check_fails_a_paraphrase_and_a_source_left_uncited() -> None:
+    login = catalog().get("AUTH-LOGIN-201")
+    assert unmatched_quotes(login) == []
+    paraphrased = replace(login, basis='"201 Newly created token for further requests." so MUST.')
+    assert unmatched_quotes(paraphrased) == ["201 Newly created token for further requests."]
+    # the words are in the spec excerpt, which the requirement must cite
+    uncited = replace(login, source=login.source.replace("; spec/session-8.0.2.txt", ""))
+    assert unmatched_quotes(uncited) == [
+        "201 Newly created session token to be used for authenticating further requests."
+    ]
+
+
+def test_every_quotation_mark_of_the_catalog_belongs_to_a_checked_quotation() -> None:
+    """The quote check sees every quotation: no quotation mark is left over once the
+    quotations (and the JSON strings inside them) are taken out."""
+    for req in catalog():
+        for words in (req.text, req.basis):
+            assert '"' not in _QUOTATION.sub("", _json_masked(words)), (req.id, words)
+
+
+def test_quotes_are_taken_whole_around_json_and_short_ones_are_skipped() -> None:
+    text = (
+        'Login: "No or bad credentials give 401 {"error_type":"UNAUTHENTICATED",...}." '
+        'Rows: "a | - | {"client_error_message": string} | - | 204"; "204" and '
+        '"x y z", "the second one" (and "in brackets").'
+    )
+    assert quotes(text) == [
+        'No or bad credentials give 401 {"error_type":"UNAUTHENTICATED",...}.',
+        'a | - | {"client_error_message": string} | - | 204',
+        "the second one",
+        "in brackets",
+    ]
 
 
 def test_quote_check_tells_a_quote_from_a_paraphrase() -> None:
@@ -158,6 +225,25 @@ def test_quote_check_tells_a_quote_from_a_paraphrase() -> None:
     assert isinstance(section, ContractSection)
     assert quote_found(
         "delete while ACTIVE gives 400 NOT_ALLOWED_IN_CURRENT_STATE", [section.excerpt()]
+    )
+    # a table row is quoted with every cell; Markdown's escaped | reads as |
+    row = [sources().get("contract.md §3").excerpt()]
+    full_row = "updatesession.file.list | GET | …/update-session/{update_session_id}/file"
+    assert quote_found(f"{full_row} | - | - | - | 200 [File.Info]", row)
+    assert not quote_found("updatesession.file.list | GET | …/file | 200 [File.Info]", row)
+    assert quote_found(
+        "state (ACTIVE|CANCELED|ERROR, always)", [sources().get("contract.md §5").excerpt()]
+    )
+    # a response is quoted with its status, as the spec excerpt renders it
+    spec = [sources().get("spec/session-8.0.2.txt").excerpt()]
+    assert quote_found(
+        "201 Newly created session token to be used for authenticating further requests.", spec
+    )
+    assert not quote_found(
+        "201 Newly created session token for authenticating further requests.", spec
+    )
+    assert not quote_found(
+        "200 Newly created session token to be used for authenticating further requests.", spec
     )
 
 
@@ -175,7 +261,11 @@ def test_the_registry_and_its_excerpts_ship_in_the_wheel(tmp_path: Path) -> None
     assert "conformance/catalog/sources.yaml" in names
     assert "conformance/catalog/sources.schema.json" in names
     registry = sources()
-    every: list[Source] = [*registry.seed_pages.values(), *registry.contract_sections.values()]
+    every: list[Source] = [
+        *registry.seed_pages.values(),
+        *registry.contract_sections.values(),
+        *registry.excerpts.values(),
+    ]
     for source in every:
         assert f"conformance/catalog/{source.excerpt_path}" in names, source.ref
 
@@ -203,6 +293,9 @@ def test_acceptance_document_cites_each_source_of_each_requirement() -> None:
                 for words in (source.title, source.operation, source.where):
                     assert words in md_entry, (req.id, words)
                     assert escape(words) in html_entry, (req.id, words)
+            elif isinstance(source, Excerpt):
+                assert source.citation(4, req.id) in md_entry, (req.id, source.ref)
+                assert source.excerpt_path in md_entry, (req.id, source.ref)
             else:
                 assert f"§{source.section} ({source.title})" in md_entry
                 for origin in source.origins:
@@ -213,6 +306,7 @@ def test_acceptance_document_cites_each_source_of_each_requirement() -> None:
     # The document's Sources section gives every cited source in full, URLs included.
     assert "https://github.com/vmware/govmomi/issues/3319" in markdown
     assert "content_generation/api_specs/8.0.2/content.json" in markdown
+    assert "`spec/content-8.0.2.txt`" in markdown and "`sdk/item_client-9.1.1.0.txt`" in markdown
 
 
 def test_report_failure_block_cites_the_sources() -> None:

@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from ._sources import (
     URL_NOT_CONFIRMED,
     ContractSection,
+    Excerpt,
     Origin,
     SeedPage,
     Source,
@@ -216,6 +217,7 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "ContractSection",
+    "Excerpt",
     "Origin",
     "Requirement",
     "SeedPage",

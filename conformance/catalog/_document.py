@@ -11,7 +11,15 @@ import dataclasses
 import json
 from html import escape
 
-from . import URL_NOT_CONFIRMED, Catalog, ContractSection, Requirement, SeedPage, Source
+from . import (
+    URL_NOT_CONFIRMED,
+    Catalog,
+    ContractSection,
+    Excerpt,
+    Requirement,
+    SeedPage,
+    Source,
+)
 
 HOW_TO_RUN = [
     "# from a checkout of the vcenter-conformance repository:",
@@ -24,13 +32,32 @@ HOW_TO_RUN = [
 INTRO = (
     "This document lists what an implementation of the vSphere Automation API "
     "(/api) Content Library update sessions and download sessions must do to pass "
-    "vcenter-conformance. MUST requirements are acceptance criteria; SHOULD "
-    "requirements are reported the same way and may be listed as known deviations "
-    "in a vendor profile with a reason and an expiry date. Each requirement quotes "
-    "the documentation it comes from: the vSphere Automation API reference pages "
+    "vcenter-conformance. Each requirement quotes the documentation it comes from: "
+    "the vSphere Automation API reference pages "
     '("seeds") or the wire contract distilled from VMware\'s SDK bindings and '
     'published specifications ("contract.md").'
 )
+
+#: What MUST and SHOULD mean for the verdict, and what --strict changes.
+LEVELS_AND_VERDICT = [
+    "MUST: an acceptance criterion. A target that breaks it gets Fail, and the run's "
+    "verdict is FAIL (exit code 1).",
+    "SHOULD: a recommendation the sources make but do not require (for example a "
+    "default the documentation calls configurable). A target that breaks it gets "
+    "Warn: shown in the console, the report, junit.xml (as a passed test with the "
+    "property conformance_status=warn) and results.json, but the verdict stays PASS "
+    "(exit code 0). With `--strict` (or the setting strict = true) a Warn counts as "
+    "a Fail.",
+    "Either level may be listed as a known deviation in a vendor profile, with a "
+    "reason, a link and an expiry date; until it expires it does not fail the run.",
+    "Verdict: PASS (exit 0) when every requirement the run judged passed (Warns "
+    "allowed); FAIL (exit 1) when one failed; INCOMPLETE (exit 3) when the suite "
+    "could not judge everything it was asked to: an Error (network, timeout, 5xx, "
+    "a setup step refused), or a selected MUST that ended Skip or not run. A MUST "
+    "is never left unjudged in a PASS. Requirements that no selected test cites "
+    "(deselected with -k or --no-property-tests) are reported as not selected. "
+    "Exit code 2 is a usage or configuration error.",
+]
 
 
 def describe_test(test: str) -> str:
@@ -53,7 +80,7 @@ SHORT_LIST = 4
 
 
 def _cited(catalog: Catalog) -> list[Source]:
-    """Every source some requirement cites, seed pages first, in catalog order."""
+    """Every source some requirement cites: seed pages, contract sections, spec excerpts."""
     found: dict[str, Source] = {}
     for req in catalog:
         for source in req.cited_sources():
@@ -63,7 +90,8 @@ def _cited(catalog: Catalog) -> list[Source]:
         (s for s in found.values() if isinstance(s, ContractSection)),
         key=lambda s: tuple(int(n) for n in s.section.split(".")),
     )
-    return [*seeds, *sections]
+    specs = sorted((s for s in found.values() if isinstance(s, Excerpt)), key=lambda s: s.ref)
+    return [*seeds, *sections, *specs]
 
 
 def _cite_markdown(
@@ -73,6 +101,11 @@ def _cite_markdown(
         where = f"<{source.url}>" if source.url else URL_NOT_CONFIRMED
         return (
             f'API reference page "{source.title}", `{source.operation}`: {where} '
+            f"(text shipped as `conformance/catalog/{source.excerpt_path}`)"
+        )
+    if isinstance(source, Excerpt):
+        return (
+            f"{source.citation(max_items, requirement_id)} "
             f"(text shipped as `conformance/catalog/{source.excerpt_path}`)"
         )
     origins = "; ".join(o.describe(max_items, requirement_id) for o in source.origins)
@@ -91,10 +124,12 @@ def source_lines_markdown(req: Requirement) -> list[str]:
 
 def sources_appendix_markdown(catalog: Catalog) -> list[str]:
     lines = [
-        "Requirements quote two kinds of source: the vSphere Automation API reference "
-        "pages (`seeds/<file>`) and the wire contract (`contract.md §N`), distilled from "
+        "Requirements quote three kinds of source: the vSphere Automation API reference "
+        "pages (`seeds/<file>`), the wire contract (`contract.md §N`), distilled from "
         "VMware's SDK bindings, VMware's published /api specification and public field "
-        "reports. The text of each ships inside the package, under "
+        "reports, and excerpts of that published specification (`spec/<file>`: the "
+        "operations' responses and the definitions' fields, words unchanged). The text of "
+        "each ships inside the package, under "
         "`conformance/catalog/sources/`.",
         "",
     ]
@@ -113,6 +148,8 @@ def _cite_html(source: Source, requirement_id: str) -> str:
             f"API reference page &quot;{escape(source.title)}&quot;, "
             f"<code>{escape(source.operation)}</code>: {where}"
         )
+    if isinstance(source, Excerpt):
+        return _origin_html(source.citation(SHORT_LIST, requirement_id))
     origins = "; ".join(
         _origin_html(o.describe(SHORT_LIST, requirement_id)) for o in source.origins
     )
@@ -168,9 +205,11 @@ def render_markdown(catalog: Catalog, version: str) -> str:
         *HOW_TO_RUN,
         "```",
         "",
-        "Exit code 0: every requirement passed; 1: a requirement failed; 2: usage or "
-        "configuration error; 3: the suite could not run or judge. The run writes "
-        "`report.html`, `junit.xml` and `results.json` under `reports/<run-id>/`.",
+        "The run writes `report.html`, `junit.xml` and `results.json` under `reports/<run-id>/`.",
+        "",
+        "## Levels and the verdict",
+        "",
+        *[f"- {line}" for line in LEVELS_AND_VERDICT],
         "",
         "## Sources",
         "",
@@ -203,7 +242,9 @@ def render_html(catalog: Catalog, version: str) -> str:
         f"<p>{escape(INTRO)}</p>",
         "<h2>How to run the suite</h2><pre>",
         escape("\n".join(HOW_TO_RUN)),
-        "</pre><h2>Contents</h2><ul>",
+        "</pre><h2>Levels and the verdict</h2><ul>",
+        *[f"<li>{escape(line)}</li>" for line in LEVELS_AND_VERDICT],
+        "</ul><h2>Contents</h2><ul>",
     ]
     areas = _areas(catalog)
     for area, members in areas.items():

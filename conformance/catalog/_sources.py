@@ -1,12 +1,15 @@
 """The sources registry: where each requirement's words come from.
 
 A requirement's ``source`` string (``"contract.md §3, §10.7; seeds/004_….txt"``)
-names seed pages (the vSphere Automation API reference pages) and sections of
-the wire contract. ``sources.yaml`` resolves each to a citation a vendor can
-follow: a seed page's title, operation and public URL; what a contract section
-was distilled from (SDK package, module and version; the published spec's
-version and operationIds; field reports). The pages' and sections' text ships
-inside the package (``sources/``), so the quoted words can be checked offline.
+names seed pages (the vSphere Automation API reference pages), sections of the
+wire contract, and excerpts of VMware's published /api spec
+(``spec/content-8.0.2.txt``) and SDK bindings (``sdk/item_client-9.1.1.0.txt``).
+``sources.yaml`` resolves each to a citation a vendor can follow: a seed page's
+title, operation and public URL; what a contract section was distilled from (SDK
+package, module and version; the published spec's version and operationIds;
+field reports); an excerpt's spec file, operations and definitions, or its SDK
+package, version and module. The text of each ships inside the package
+(``sources/``), so the quoted words can be checked offline.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ URL_NOT_CONFIRMED = "URL not confirmed"
 
 _SEED_REF = re.compile(r"seeds/(\d{3}_[0-9a-f]{16}\.txt)")
 _SECTION_REF = re.compile(r"§(\d+(?:\.\d+)?)")
+_EXCERPT_REF = re.compile(r"\b((?:spec|sdk)/[a-z_]+-\d+\.\d+\.\d+(?:\.\d+)?\.txt)")
 
 
 class UnknownSource(ValueError):
@@ -160,11 +164,52 @@ class ContractSection:
         }
 
 
-Source = SeedPage | ContractSection
+@dataclass(frozen=True)
+class Excerpt:
+    """Words of VMware's published /api spec (``spec/<file>``: operations' responses,
+    definitions' fields) or of its SDK bindings (``sdk/<file>``: docstrings), as text, so
+    that the words the catalog quotes from them can be checked."""
+
+    file: str
+    origin: Origin  # kind "spec" or "sdk"
+    excerpt_path: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.origin.kind}/{self.file}"
+
+    @property
+    def label(self) -> str:
+        d = self.origin.data
+        if self.origin.kind == "sdk":
+            return f"SDK {d['package']} {d['version']} docstrings"
+        return f"published /api spec {d['version']} ({d['file']})"
+
+    @property
+    def origins(self) -> tuple[Origin, ...]:
+        return (self.origin,)
+
+    def excerpt(self) -> str:
+        return (_HERE / self.excerpt_path).read_text(encoding="utf-8")
+
+    def citation(self, max_items: int | None = None, requirement_id: str = "") -> str:
+        return self.origin.describe(max_items, requirement_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "kind": "published_spec_excerpt" if self.origin.kind == "spec" else "sdk_excerpt",
+            self.origin.kind: self.origin.data,
+            "excerpt": f"conformance/catalog/{self.excerpt_path}",
+        }
+
+
+Source = SeedPage | ContractSection | Excerpt
 
 
 def source_refs(source: str) -> list[str]:
-    """``"contract.md §3, §10.7; seeds/004_….txt"`` -> ``["contract.md §3", …, "seeds/…"]``.
+    """``"contract.md §3, §10.7; seeds/004_….txt"`` -> ``["contract.md §3", …, "seeds/…"]``;
+    ``spec/<file>`` and ``sdk/<file>`` name excerpts of the published spec and the SDK.
 
     Raises :class:`UnknownSource` for a part that names neither (a typo, a new kind).
     """
@@ -173,6 +218,7 @@ def source_refs(source: str) -> list[str]:
         if not part:
             continue
         seeds = _SEED_REF.findall(part)
+        excerpts = _EXCERPT_REF.findall(part)
         if part.startswith("contract.md"):
             sections = _SECTION_REF.findall(part)
             if not sections:
@@ -180,8 +226,12 @@ def source_refs(source: str) -> list[str]:
             refs += [f"contract.md §{s}" for s in sections]
         elif seeds:
             refs += [f"seeds/{s}" for s in seeds]
+        elif excerpts:
+            refs += excerpts
         else:
-            raise UnknownSource(f"{part!r}: neither seeds/<file> nor contract.md §N")
+            raise UnknownSource(
+                f"{part!r}: not seeds/<file>, spec/<file>, sdk/<file>, contract.md §N"
+            )
     return list(dict.fromkeys(refs))
 
 
@@ -189,11 +239,15 @@ def source_refs(source: str) -> list[str]:
 class Sources:
     seed_pages: dict[str, SeedPage]
     contract_sections: dict[str, ContractSection]
+    excerpts: dict[str, Excerpt]
 
     def get(self, ref: str) -> Source:
-        """A source by reference (``seeds/<file>`` or ``contract.md §N``)."""
+        """A source by reference (``seeds/<file>``, ``spec/<file>``, ``sdk/<file>`` or
+        ``contract.md §N``)."""
         if ref.startswith("seeds/") and ref[len("seeds/") :] in self.seed_pages:
             return self.seed_pages[ref[len("seeds/") :]]
+        if ref in self.excerpts:
+            return self.excerpts[ref]
         if (
             ref.startswith("contract.md §")
             and ref[len("contract.md §") :] in self.contract_sections
@@ -228,7 +282,13 @@ def load_sources(path: Path | None = None) -> Sources:
         )
         for e in data["contract_sections"]
     }
-    return Sources(seeds, sections)
+    excerpts = [
+        Excerpt(e["file"], Origin(kind, e[kind]), e["excerpt"])
+        for e in data.get("excerpts", [])
+        for kind in ("spec", "sdk")
+        if kind in e
+    ]
+    return Sources(seeds, sections, {e.ref: e for e in excerpts})
 
 
 @cache

@@ -5,10 +5,12 @@ from ._results import (
     CaseOutcome,
     RequirementResult,
     Status,
+    Verdict,
     build_results,
     exit_code_for,
     read_results,
     roll_up,
+    verdict_for,
 )
 
 __all__ = [
@@ -16,8 +18,10 @@ __all__ = [
     "CaseOutcome",
     "RequirementResult",
     "Status",
+    "Verdict",
     "build_results",
     "exit_code_for",
     "read_results",
     "roll_up",
+    "verdict_for",
 ]

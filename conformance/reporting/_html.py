@@ -10,17 +10,29 @@ from typing import Any
 
 from conformance.catalog import Catalog, SeedPage, UnknownSource
 
-from ._results import RequirementResult, Status
+from ._results import RequirementResult, Status, Verdict
 
 STYLE = """
 <style>
 #environment-header, #environment { display: none; }  /* our run header replaces it */
+/* the verdict banner opens the report; pytest-html's title, byline and counters
+   ("N tests took", which leaves out skips and errors; "0 Reruns") would only mislead */
+h1#title, h1#title + p, .summary__data > h2, .run-count { display: none; }
+.filters input[data-test-result="rerun"], .filters span.rerun,
+.filters input[data-test-result="retried"], .filters span.retried { display: none; }
+.vcc-verdict { font-size: 15px; margin: 4px 0 12px; padding: 10px 14px; border-radius: 6px;
+  color: #fff; }
+.vcc-verdict b { font-size: 30px; margin-right: 14px; vertical-align: middle; }
+.vcc-verdict.PASS { background: #1a7f37; } .vcc-verdict.FAIL { background: #cf222e; }
+.vcc-verdict.INCOMPLETE { background: #9a6700; }
+.vcc-settings td { border: none; padding: 0 10px 0 0; font-size: 12px; }
 .vcc-req { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
 .vcc-req th, .vcc-req td { border: 1px solid #ccc; padding: 3px 8px;
   text-align: left; vertical-align: top; }
 .vcc-pass { color: #1a7f37; font-weight: bold; } .vcc-fail { color: #cf222e; font-weight: bold; }
 .vcc-error { color: #9a6700; font-weight: bold; } .vcc-skip, .vcc-not_run { color: #57606a; }
 .vcc-known_deviation { color: #8250df; font-weight: bold; }
+.vcc-warn { color: #bc4c00; font-weight: bold; }
 .vcc-failure pre { white-space: pre-wrap; background: #f6f8fa; padding: 6px; margin: 4px 0; }
 .vcc-failure h4 { margin: 6px 0 2px; }
 .vcc-matrix td.n { text-align: right; min-width: 3em; }
@@ -28,7 +40,7 @@ STYLE = """
 .vcc-cell.pass { background: #2da44e; } .vcc-cell.fail { background: #cf222e; }
 .vcc-cell.error { background: #d4a72c; } .vcc-cell.skip { background: #afb8c1; }
 .vcc-cell.not_run { background: #eaeef2; border: 1px solid #d0d7de; }
-.vcc-cell.known_deviation { background: #8250df; }
+.vcc-cell.known_deviation { background: #8250df; } .vcc-cell.warn { background: #fb8f44; }
 .vcc-header td { padding: 1px 10px 1px 0; font-size: 13px; }
 details.vcc-passes > summary { cursor: pointer; margin: 6px 0; }
 </style>
@@ -37,6 +49,7 @@ details.vcc-passes > summary { cursor: pointer; margin: 6px 0; }
 STATUS_ORDER = [
     Status.FAIL,
     Status.ERROR,
+    Status.WARN,
     Status.KNOWN_DEVIATION,
     Status.SKIP,
     Status.PASS,
@@ -52,12 +65,61 @@ def area_of(requirement_id: str) -> str:
     return requirement_id.split("-", 1)[0]
 
 
-def run_header(rows: dict[str, str]) -> str:
-    """Target, versions, times and the redacted settings: what a reader checks first."""
-    cells = "".join(
-        f"<tr><td><b>{escape(k)}</b></td><td>{escape(v)}</td></tr>" for k, v in rows.items()
+#: what each verdict means, in one line under it
+VERDICT_MEANING = {
+    Verdict.PASS: "every requirement the run was asked to judge passed (Warns allowed)",
+    Verdict.FAIL: "the target broke a requirement",
+    Verdict.INCOMPLETE: "the suite could not judge everything it was asked to "
+    "(an Error, or a MUST skipped or not run)",
+}
+
+
+def verdict_banner(
+    verdict: Verdict, exit_code: int, results: list[RequirementResult], tests: list[str]
+) -> str:
+    """The first thing a reader sees: the verdict, big and coloured, with the counts."""
+    counts = ", ".join(
+        f"{n} {s.value.replace('_', ' ')}"
+        for s in STATUS_ORDER
+        if (n := sum(1 for r in results if r.status is s and r.selected))
     )
+    not_selected = sum(1 for r in results if not r.selected)
+    if not_selected:
+        counts += f", {not_selected} not selected"
+    by_test = ", ".join(
+        f"{tests.count(s.value)} {s.value.replace('_', ' ')}"
+        for s in STATUS_ORDER
+        if tests.count(s.value)
+    )
+    unjudged = [r.id for r in results if r.unjudged_must]
+    lines = [
+        f"<b>{verdict.value}</b> exit code {exit_code}: {escape(VERDICT_MEANING[verdict])}",
+        f"<br>{len(results)} requirements: {escape(counts)}",
+        f"<br>{len(tests)} tests: {escape(by_test)}" if tests else "",
+        f"<br>{len(unjudged)} MUST not judged: {escape(', '.join(unjudged))}" if unjudged else "",
+    ]
+    return f'<div class="vcc-verdict {verdict.value}">{"".join(lines)}</div>'
+
+
+def run_header(rows: dict[str, str]) -> str:
+    """Target, versions, times and the redacted settings: what a reader checks next.
+
+    The values are HTML (the caller escapes them).
+    """
+    cells = "".join(f"<tr><td><b>{escape(k)}</b></td><td>{v}</td></tr>" for k, v in rows.items())
     return f'<table class="vcc-header">{cells}</table>'
+
+
+def settings_table(settings: dict[str, Any]) -> str:
+    """The redacted settings, one per row (unset ones as "default"), folded."""
+    rows = "".join(
+        f"<tr><td>{escape(k)}</td><td>{escape('default' if v is None else str(v))}</td></tr>"
+        for k, v in settings.items()
+    )
+    return (
+        f"<details><summary>{len(settings)} settings (click to show)</summary>"
+        f'<table class="vcc-settings">{rows}</table></details>'
+    )
 
 
 def requirement_matrix(results: list[RequirementResult]) -> str:
@@ -103,9 +165,15 @@ def _requirement_row(r: RequirementResult) -> str:
 
 
 def requirement_table(
-    results: list[RequirementResult], header: dict[str, str] | None = None
+    results: list[RequirementResult],
+    header: dict[str, str] | None = None,
+    *,
+    verdict: Verdict | None = None,
+    exit_code: int | None = None,
+    tests: list[str] | None = None,
 ) -> str:
-    """The top of report.html: run header, matrix, then problems first and passes folded."""
+    """The top of report.html: verdict, run header, matrix, then problems first and
+    passes folded."""
     head = (
         '<table class="vcc-req"><tr><th>Requirement</th><th>Level</th><th>Status</th>'
         "<th>Title</th><th>Tests</th><th>Source</th></tr>"
@@ -113,6 +181,8 @@ def requirement_table(
     problems = [r for r in results if r.status not in (Status.PASS, Status.NOT_RUN)]
     quiet = [r for r in results if r.status in (Status.PASS, Status.NOT_RUN)]
     parts = [STYLE]
+    if verdict is not None and exit_code is not None:
+        parts.append(verdict_banner(verdict, exit_code, results, tests or []))
     if header:
         parts.append(run_header(header))
     parts.append("<h2>Requirements</h2>")

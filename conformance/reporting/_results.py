@@ -1,9 +1,16 @@
 """Test outcomes, their roll-up by requirement, and ``results.json``.
 
 Statuses follow the OCI conformance suite: PASS, FAIL (the target broke a
-requirement), SKIP (an optional feature the target lacks, with the reason),
-ERROR (the suite could not judge: network, timeout, broken setup). A
-requirement no selected test covered is NOT_RUN.
+MUST), WARN (the target broke a SHOULD: reported, but the run still passes
+unless ``strict``), SKIP (an optional feature the target lacks, with the
+reason), ERROR (the suite could not judge: network, timeout, broken setup). A
+requirement no test judged is NOT_RUN; it is *selected* when a selected test
+cites it (``-k`` and ``--no-property-tests`` deselect).
+
+The run's verdict follows from the requirements: FAIL (exit 1) when one
+failed; INCOMPLETE (exit 3) when the suite could not judge something it was
+asked to (an Error, or a selected MUST that ended Skip or not run); PASS
+(exit 0) otherwise, Warns included.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ RESULTS_SCHEMA_VERSION = 1
 class Status(StrEnum):
     PASS = "pass"
     FAIL = "fail"
+    #: the target broke a SHOULD: shown everywhere, but not a Fail (unless ``strict``)
+    WARN = "warn"
     SKIP = "skip"
     ERROR = "error"
     #: would be FAIL, but the vendor profile lists it as a known deviation (not expired)
@@ -35,6 +44,7 @@ class Status(StrEnum):
 _SEVERITY = [
     Status.FAIL,
     Status.ERROR,
+    Status.WARN,
     Status.KNOWN_DEVIATION,
     Status.PASS,
     Status.SKIP,
@@ -72,7 +82,7 @@ class CaseOutcome:
             return None
         if requirement in self.not_judged:
             return Status.ERROR
-        if self.status is Status.FAIL:
+        if self.status in (Status.FAIL, Status.WARN):
             # The test failed on other requirements only, after judging this one.
             return Status.PASS
         return self.status
@@ -99,6 +109,17 @@ class RequirementResult:
     status: Status
     tests: list[str]
     message: str
+    #: a selected test cites it (False: deselected by -k or --no-property-tests)
+    selected: bool = True
+
+    @property
+    def unjudged_must(self) -> bool:
+        """A MUST the run was asked to judge and did not: the verdict cannot be PASS."""
+        return (
+            self.level == "MUST"
+            and self.selected
+            and self.status in (Status.ERROR, Status.SKIP, Status.NOT_RUN)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +128,8 @@ class RequirementResult:
             "title": self.title,
             "source": self.source,
             "status": self.status.value,
+            "selected": self.selected,
+            "unjudged_must": self.unjudged_must,
             "tests": self.tests,
             "message": self.message,
         }
@@ -117,13 +140,20 @@ def roll_up(
     outcomes: list[CaseOutcome],
     profile: Profile | None = None,
     today: date | None = None,
+    *,
+    strict: bool = False,
+    selected: set[str] | None = None,
 ) -> list[RequirementResult]:
     """One result per catalog requirement, from every test verdict on it.
 
     A Fail the ``profile`` lists as a deviation becomes KNOWN_DEVIATION until
-    the entry expires; after that it is a Fail again, and says so.
+    the entry expires; after that it is a Fail again, and says so. A Fail of a
+    SHOULD (or MAY) is a WARN, unless ``strict``. ``selected``: the requirements
+    the selected tests cite (None: those the outcomes cite).
     """
     today = today or datetime.now(UTC).date()
+    if selected is None:
+        selected = {r for o in outcomes for r in o.requirements}
     results = []
     for req in catalog:
         verdicts: list[tuple[CaseOutcome, Status]] = []
@@ -154,6 +184,14 @@ def roll_up(
                 message = f"known deviation until {deviation.expires}: {where}. Found: {message}"
             else:
                 message = f"known deviation EXPIRED on {deviation.expires}: {where}. {message}"
+        if status is Status.FAIL and req.level != "MUST":
+            if strict:
+                message = f"{req.level} broken, a Fail under --strict: {message}"
+            else:
+                status = Status.WARN
+        is_selected = req.id in selected or bool(verdicts)
+        if status is Status.NOT_RUN and not is_selected:
+            message = "not selected: no selected test cites it (-k, --no-property-tests)"
         results.append(
             RequirementResult(
                 id=req.id,
@@ -163,6 +201,7 @@ def roll_up(
                 status=status,
                 tests=[o.nodeid for o, _ in verdicts],
                 message=message,
+                selected=is_selected,
             )
         )
     return results
@@ -172,19 +211,57 @@ def count(statuses: list[Status]) -> dict[str, int]:
     return {s.value: statuses.count(s) for s in Status}
 
 
-def exit_code_for(requirements: list[RequirementResult], outcomes: list[CaseOutcome]) -> int:
-    """0 all good, 1 any Fail, 3 Error but no Fail (the suite could not judge).
+class Verdict(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    INCOMPLETE = "INCOMPLETE"
 
-    Fails count by requirement (a known deviation is not one); Errors count by
-    requirement and by test (a cleanup that failed is an Error of no requirement).
+
+EXIT_CODES = {Verdict.PASS: 0, Verdict.FAIL: 1, Verdict.INCOMPLETE: 3}
+
+
+def verdict_for(requirements: list[RequirementResult], outcomes: list[CaseOutcome]) -> Verdict:
+    """FAIL on any Fail; else INCOMPLETE on any Error or unjudged selected MUST; else PASS.
+
+    Fails count by requirement (a known deviation is not one; a Warn is not one
+    unless ``strict`` made it a Fail); Errors count by requirement and by test (a
+    cleanup that failed is an Error of no requirement).
     """
-    statuses = [r.status for r in requirements]
-    statuses += [Status.ERROR for o in outcomes if o.status is Status.ERROR]
-    if Status.FAIL in statuses:
-        return 1
-    if Status.ERROR in statuses:
-        return 3
-    return 0
+    if any(r.status is Status.FAIL for r in requirements):
+        return Verdict.FAIL
+    if any(o.status is Status.ERROR for o in outcomes) or any(
+        r.status is Status.ERROR or r.unjudged_must for r in requirements
+    ):
+        return Verdict.INCOMPLETE
+    return Verdict.PASS
+
+
+def exit_code_for(requirements: list[RequirementResult], outcomes: list[CaseOutcome]) -> int:
+    """0 PASS (Warns allowed), 1 FAIL, 3 INCOMPLETE (see :func:`verdict_for`)."""
+    return EXIT_CODES[verdict_for(requirements, outcomes)]
+
+
+def verdict_line(verdict: str, exit_code: int, requirements: list[dict[str, Any]]) -> str:
+    """``FAIL (exit 1): 73 requirements: 2 fail, 1 warn, 70 pass``, plus what was unjudged."""
+    counts: dict[str, int] = {}
+    for r in requirements:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    not_selected = sum(1 for r in requirements if r["status"] == "not_run" and not r["selected"])
+    if not_selected:
+        counts["not_run"] -= not_selected
+        counts["not selected"] = not_selected
+    order = [s.value for s in _SEVERITY] + ["not selected"]
+    parts = ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in order if counts.get(s))
+    line = f"{verdict} (exit {exit_code}): {len(requirements)} requirements: {parts}"
+    unjudged = [r["id"] for r in requirements if r.get("unjudged_must")]
+    if unjudged:
+        line += f"; MUST not judged: {_first_few(unjudged)}"
+    return line
+
+
+def _first_few(ids: list[str], few: int = 5) -> str:
+    shown = ", ".join(ids[:few])
+    return shown if len(ids) <= few else f"{shown} and {len(ids) - few} more"
 
 
 def build_results(
@@ -193,17 +270,24 @@ def build_results(
     catalog: Catalog,
     outcomes: list[CaseOutcome],
     profile: Profile | None = None,
+    strict: bool = False,
+    selected: set[str] | None = None,
 ) -> dict[str, Any]:
-    requirements = roll_up(catalog, outcomes, profile)
+    requirements = roll_up(catalog, outcomes, profile, strict=strict, selected=selected)
+    verdict = verdict_for(requirements, outcomes)
+    listed = [r.to_dict() for r in requirements]
     return {
         "schema_version": RESULTS_SCHEMA_VERSION,
         "run": run,
-        "exit_code": exit_code_for(requirements, outcomes),
+        "verdict": verdict.value,
+        "verdict_line": verdict_line(verdict.value, EXIT_CODES[verdict], listed),
+        "exit_code": EXIT_CODES[verdict],
+        "strict": strict,
         "summary": {
             "requirements": count([r.status for r in requirements]),
             "tests": count([o.status for o in outcomes]),
         },
-        "requirements": [r.to_dict() for r in requirements],
+        "requirements": listed,
         "tests": [o.to_dict() for o in outcomes],
     }
 

@@ -1,8 +1,15 @@
 """Compare two runs (``results.json``): what an upgrade broke, fixed, added or removed.
 
 A *regression* is a requirement that passed before and fails after. A pass
-that became an Error is listed apart ("not judged after"): the suite could not
-tell, which is worth a look but is not a verdict on the target.
+that became an Error, a Skip or not run is a regression of its own kind, "no
+longer judged": the after-run cannot vouch for it, so ``diff`` does not say
+"no regression" (a pre/post-upgrade check must not turn green because the
+after-run could not judge). A pass that became a Warn (a broken SHOULD) is
+listed as a new warning; it is a regression only under ``strict``.
+
+Exit code (:attr:`RunDiff.exit_code`): 1 on any regression; else 3 when the
+after-run could not judge (it exited 3 or its verdict is INCOMPLETE) or a
+requirement is no longer judged; else 0.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from ._results import Status, read_results
 _ORDER = [
     Status.PASS,
     Status.FAIL,
+    Status.WARN,
     Status.ERROR,
     Status.KNOWN_DEVIATION,
     Status.SKIP,
@@ -38,17 +46,69 @@ class Change:
 class RunDiff:
     before_run: dict[str, Any]
     after_run: dict[str, Any]
+    #: the whole results.json of each run (for its verdict and exit code)
+    before_results: dict[str, Any] = field(default_factory=dict)
+    after_results: dict[str, Any] = field(default_factory=dict)
+    strict: bool = False
     regressions: list[Change] = field(default_factory=list)
-    fixes: list[Change] = field(default_factory=list)
     unjudged: list[Change] = field(default_factory=list)
+    warnings: list[Change] = field(default_factory=list)
+    fixes: list[Change] = field(default_factory=list)
     other: list[Change] = field(default_factory=list)
     added: list[Change] = field(default_factory=list)
     removed: list[Change] = field(default_factory=list)
     transitions: dict[tuple[Status, Status], int] = field(default_factory=dict)
 
     @property
+    def after_could_not_judge(self) -> bool:
+        return (
+            self.after_outcome["exit_code"] == 3
+            or self.after_outcome["verdict"] == "INCOMPLETE"
+            or bool(self.unjudged)
+        )
+
+    @property
+    def failing_regressions(self) -> list[Change]:
+        return self.regressions + (self.warnings if self.strict else [])
+
+    @property
     def exit_code(self) -> int:
-        return 1 if self.regressions else 0
+        if self.failing_regressions:
+            return 1
+        return 3 if self.after_could_not_judge else 0
+
+    @property
+    def before_outcome(self) -> dict[str, Any]:
+        return _outcome(self.before_results)
+
+    @property
+    def after_outcome(self) -> dict[str, Any]:
+        return _outcome(self.after_results)
+
+    def conclusion(self) -> str:
+        """One line: what the comparison says, and why it exits as it does."""
+        if self.failing_regressions:
+            return f"REGRESSION: {len(self.failing_regressions)} requirement(s) fail after"
+        if self.after_could_not_judge:
+            after = self.after_outcome
+            return (
+                f"NOT JUDGED: no pass -> fail, but the after-run could not judge "
+                f"(verdict {after['verdict']}, exit {after['exit_code']}; "
+                f"{len(self.unjudged)} requirement(s) no longer judged)"
+            )
+        return "no regression"
+
+
+#: judged without a Fail before; after, the suite could not tell
+_JUDGED = (Status.PASS, Status.WARN, Status.KNOWN_DEVIATION)
+_UNJUDGED = (Status.ERROR, Status.SKIP, Status.NOT_RUN)
+
+
+def _outcome(results: dict[str, Any]) -> dict[str, Any]:
+    """A run's verdict and exit code (results.json from before verdicts: derived)."""
+    code = results.get("exit_code", "?")
+    verdict = results.get("verdict") or {0: "PASS", 1: "FAIL", 3: "INCOMPLETE"}.get(code, "?")
+    return {"verdict": verdict, "exit_code": code}
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -60,10 +120,12 @@ def load(path: Path) -> dict[str, Any]:
     return read_results(path)
 
 
-def compare(before: dict[str, Any], after: dict[str, Any]) -> RunDiff:
+def compare(before: dict[str, Any], after: dict[str, Any], *, strict: bool = False) -> RunDiff:
     old = {r["id"]: r for r in before["requirements"]}
     new = {r["id"]: r for r in after["requirements"]}
-    diff = RunDiff(before["run"], after["run"])
+    diff = RunDiff(
+        before["run"], after["run"], strict=strict, before_results=before, after_results=after
+    )
     for req_id, req in new.items():
         status = Status(req["status"])
         if req_id not in old:
@@ -74,12 +136,14 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> RunDiff:
         change = Change(req_id, req["title"], was, status, req["message"])
         if was is status:
             continue
-        if was is Status.PASS and status is Status.FAIL:
+        if was in (Status.PASS, Status.WARN) and status is Status.FAIL:
             diff.regressions.append(change)
-        elif was is Status.FAIL and status is Status.PASS:
-            diff.fixes.append(change)
-        elif was is Status.PASS and status is Status.ERROR:
+        elif was in _JUDGED and status in _UNJUDGED:
             diff.unjudged.append(change)
+        elif was is Status.PASS and status is Status.WARN:
+            diff.warnings.append(change)
+        elif was in (Status.FAIL, Status.WARN) and status is Status.PASS:
+            diff.fixes.append(change)
         else:
             diff.other.append(change)
     for req_id, req in old.items():
@@ -95,16 +159,25 @@ def _label(run: dict[str, Any]) -> str:
 
 _SECTIONS = [
     ("Regressions (pass → fail)", "regressions"),
-    ("Not judged after (pass → error)", "unjudged"),
-    ("Fixes (fail → pass)", "fixes"),
+    ("No longer judged (pass → error, skip or not run)", "unjudged"),
+    ("New warnings (pass → warn: a SHOULD broken)", "warnings"),
+    ("Fixes (fail or warn → pass)", "fixes"),
     ("Other changes", "other"),
     ("Requirements added", "added"),
     ("Requirements removed", "removed"),
 ]
 
 
+def _run_line(run: dict[str, Any], outcome: dict[str, Any]) -> str:
+    return f"{_label(run)}: {outcome['verdict']}, exit {outcome['exit_code']}"
+
+
 def render_text(diff: RunDiff) -> str:
-    lines = [f"before: {_label(diff.before_run)}", f"after:  {_label(diff.after_run)}", ""]
+    lines = [
+        f"before: {_run_line(diff.before_run, diff.before_outcome)}",
+        f"after:  {_run_line(diff.after_run, diff.after_outcome)}",
+        "",
+    ]
     for title, attr in _SECTIONS:
         changes: list[Change] = getattr(diff, attr)
         lines.append(f"{title}: {len(changes)}")
@@ -112,10 +185,12 @@ def render_text(diff: RunDiff) -> str:
             was = c.before.value if c.before else "-"
             now = c.after.value if c.after else "-"
             lines.append(f"  {c.id:32} {was:>8} -> {now:<8} {c.title}")
-            if c.message and attr in ("regressions", "unjudged"):
+            if c.message and attr in ("regressions", "unjudged", "warnings"):
                 lines.append(f"  {'':32} {c.message[:150]}")
     lines.append("")
-    lines.append("regression(s) found" if diff.regressions else "no regression")
+    if diff.strict and diff.warnings:
+        lines.append("--strict: a new warning counts as a regression")
+    lines.append(diff.conclusion())
     return "\n".join(lines) + "\n"
 
 
@@ -133,9 +208,9 @@ def render_html(diff: RunDiff) -> str:
         STYLE,
         "</head><body style='font-family: sans-serif'>",
         "<h1>vcenter-conformance: run comparison</h1>",
-        f"<p><b>before</b>: {escape(_label(diff.before_run))}<br>",
-        f"<b>after</b>: {escape(_label(diff.after_run))}</p>",
-        f"<h2>{'REGRESSIONS FOUND' if diff.regressions else 'No regression'}</h2>",
+        f"<p><b>before</b>: {escape(_run_line(diff.before_run, diff.before_outcome))}<br>",
+        f"<b>after</b>: {escape(_run_line(diff.after_run, diff.after_outcome))}</p>",
+        f"<h2>{escape(diff.conclusion())} (exit {diff.exit_code})</h2>",
         "<p>Rows: status before; columns: status after; cells: requirements.</p>",
         f'<table class="vcc-req vcc-matrix"><tr><th>before \\ after</th>{head}</tr>',
         "".join(rows),

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import email.utils
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,7 +24,7 @@ from conformance.client import ClientError, Exchange, VcenterApi, VcenterClient
 from conformance.config import Config, ConfigError, load_config
 from conformance.profiles import ProfileError, load_profile
 from conformance.reporting.plugin import EXCHANGES_KEY, PLUGIN_NAME, ConformancePlugin
-from conformance.sandbox import Sandbox, connect
+from conformance.sandbox import Sandbox, connect, require
 
 from ._unknown_ids import UnknownIds
 from ._verify import Verifier
@@ -49,6 +53,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "dialect(name, reason=...): judged only in that API dialect (api or rest); Skip "
         "with the reason in the other",
     )
+    config.addinivalue_line(
+        "markers", "judged_last: runs after every other test (it waits on the clock)"
+    )
     if _plugin(config) is not None:
         return
     option = config.getoption("--conformance-config")
@@ -68,8 +75,55 @@ def pytest_configure(config: pytest.Config) -> None:
     except ProfileError as exc:
         raise pytest.UsageError(f"vcenter-conformance: {exc}") from None
     config.pluginmanager.register(
-        ConformancePlugin(settings, catalog(), profile=profile), PLUGIN_NAME
+        ConformancePlugin(_resolve_dialect(settings), catalog(), profile=profile), PLUGIN_NAME
     )
+
+
+def _resolve_dialect(settings: Config) -> Config:
+    """``api = "auto"`` resolved by one login, so collection knows the dialect judged
+    (``vcenter-conformance run`` resolves it in its preflight login)."""
+    if settings.api != "auto":
+        return settings
+    client = connect(settings)
+    try:
+        client.login()
+        client.logout()
+    except ClientError:
+        return settings  # the suite's own login reports it; the gate fixture decides later
+    finally:
+        client.close()
+    return dataclasses.replace(settings, api=client.dialect)
+
+
+def _not_in_dialect(item: pytest.Item, judged: str) -> str | None:
+    """Why ``item`` does not apply to the dialect judged, or ``None`` if it does."""
+    marker = item.get_closest_marker("dialect")
+    if marker is not None and judged not in marker.args:
+        reason = marker.kwargs.get("reason", f"judged only in the {marker.args[0]} dialect")
+        return f"not on {judged}: {reason}"
+    if judged == "rest" and item.get_closest_marker("fuzz") is not None:
+        return f"not on rest: {PROPERTY_TESTS_ON_REST}"
+    return None
+
+
+def _deselect_other_dialect(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect what does not exist in the dialect judged: such a requirement is not
+    selected, so a /rest run is not INCOMPLETE for lacking /api's wire rules (and back)."""
+    plugin = _plugin(config)
+    if plugin is None or plugin.settings.api == "auto":
+        return  # not resolved: the gate fixture skips them instead
+    dropped = [item for item in items if _not_in_dialect(item, plugin.settings.api)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that wait for time to pass go last, so the run works while it passes; tests
+    of the other API dialect are deselected."""
+    _deselect_other_dialect(config, items)
+    items.sort(key=lambda item: item.get_closest_marker("judged_last") is not None)
 
 
 def _plugin(config: pytest.Config) -> ConformancePlugin | None:
@@ -175,17 +229,14 @@ PROPERTY_TESTS_ON_REST = (
 
 @pytest.fixture(autouse=True)
 def _dialect_gate(request: pytest.FixtureRequest) -> None:
-    """Skip what does not exist in the dialect judged (the ``dialect`` marker), with why."""
-    marker = request.node.get_closest_marker("dialect")
-    fuzz = request.node.get_closest_marker("fuzz")
-    if marker is None and fuzz is None:
+    """Skip what does not exist in the dialect judged, where collection could not
+    deselect it (the dialect was not known yet)."""
+    node = request.node
+    if node.get_closest_marker("dialect") is None and node.get_closest_marker("fuzz") is None:
         return
-    judged = request.getfixturevalue("dialect")
-    if marker is not None and judged not in marker.args:
-        reason = marker.kwargs.get("reason", f"judged only in the {marker.args[0]} dialect")
-        pytest.skip(f"not on {judged}: {reason}")
-    if fuzz is not None and judged == "rest":
-        pytest.skip(f"not on rest: {PROPERTY_TESTS_ON_REST}")
+    reason = _not_in_dialect(node, request.getfixturevalue("dialect"))
+    if reason is not None:
+        pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -255,6 +306,54 @@ def _unknown_ids(sandbox: Sandbox) -> UnknownIds:
             "download_session": lambda: sandbox.new_download_session(sandbox.new_item()),
         }
     )
+
+
+@dataclass(frozen=True)
+class ExpiryProbe:
+    """An update session made at the start of the run and left alone, for the expiry test.
+
+    ``lifetime_s`` is its expiration_time minus the Date of the answer that gave
+    it (None, with ``unknown_because``, when the target does not say).
+    """
+
+    session_id: str
+    lifetime_s: float | None
+    read_at: float  # time.monotonic() when that answer came
+    unknown_because: str = ""
+
+    def seconds_left(self) -> float:
+        assert self.lifetime_s is not None
+        return self.lifetime_s - (time.monotonic() - self.read_at)
+
+
+@pytest.fixture(scope="session")
+def expiry_probe(sandbox: Sandbox) -> ExpiryProbe:
+    session_id = sandbox.new_update_session(sandbox.new_item())
+    exchange = require(
+        sandbox.api.update_sessions.get(session_id), 200, "get of the new update session"
+    )
+    read_at = time.monotonic()
+    body = exchange.json if isinstance(exchange.json, dict) else {}
+    date, expiration = exchange.header("Date"), body.get("expiration_time")
+    if not date:
+        return ExpiryProbe(session_id, None, read_at, "the target sends no Date header")
+    try:
+        expires = datetime.fromisoformat(str(expiration).replace("Z", "+00:00"))
+        lifetime = (expires - email.utils.parsedate_to_datetime(date)).total_seconds()
+    except (TypeError, ValueError):
+        because = f"expiration_time {expiration!r} is not an RFC 3339 date-time with a zone"
+        return ExpiryProbe(session_id, None, read_at, because)
+    return ExpiryProbe(session_id, lifetime, read_at)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_expiry_probe_early(request: pytest.FixtureRequest) -> None:
+    """Make the expiry probe with the first test, when a selected test uses it: the
+    run's other tests then take the time its expiry needs. A problem making it is
+    the expiry test's Error, not the first test's."""
+    if any("expiry_probe" in getattr(i, "fixturenames", ()) for i in request.session.items):
+        with contextlib.suppress(Exception):
+            request.getfixturevalue("expiry_probe")
 
 
 @pytest.fixture
