@@ -204,3 +204,61 @@ def test_auto_falls_back_to_rest_where_api_is_missing(server: MockServer) -> Non
 def test_an_unknown_dialect_is_refused() -> None:
     with pytest.raises(ValueError, match="dialect"):
         _client("http://127.0.0.1:9", "soap")
+
+
+# -- cross-dialect diff ----------------------------------------------------------------
+def _results(run_id: str, api: str | None, **statuses: str) -> dict[str, object]:
+    run: dict[str, object] = {"id": run_id, "target": "https://vc.example"}
+    if api is not None:
+        run["api"] = api
+    return {
+        "run": run,
+        "verdict": "PASS",
+        "exit_code": 0,
+        "requirements": [
+            {
+                "id": req.replace("_", "-"),
+                "title": f"title of {req}",
+                "status": status.partition(":")[0],
+                "selected": not status.endswith(":deselected"),
+                "message": "not selected" if status.endswith(":deselected") else "why",
+            }
+            for req, status in statuses.items()
+        ],
+    }
+
+
+def test_a_rest_before_and_api_after_diff_lists_one_dialect_rules_apart() -> None:
+    from conformance.reporting.diff import compare, render_text
+
+    before = _results(
+        "b", "rest", US_A="pass", REST_VOID_200="pass", WIRE_VOID_204="not_run:deselected"
+    )
+    after = _results(
+        "a", "api", US_A="pass", REST_VOID_200="not_run:deselected", WIRE_VOID_204="pass"
+    )
+    diff = compare(before, after)  # type: ignore[arg-type]
+    assert not diff.regressions and not diff.unjudged
+    assert sorted(c.id for c in diff.one_dialect) == ["REST-VOID-200", "WIRE-VOID-204"]
+    assert diff.exit_code == 0
+    text = render_text(diff)
+    assert "dialect rest" in text and "dialect api" in text
+    assert "Judged in one dialect only (not applicable on the other side): 2" in text
+
+
+def test_a_regression_across_dialects_is_still_a_regression() -> None:
+    from conformance.reporting.diff import compare
+
+    before = _results("b", "rest", US_A="pass", REST_GET_VALUE="pass")
+    after = _results("a", None, US_A="fail", REST_GET_VALUE="not_run:deselected")
+    diff = compare(before, after)  # type: ignore[arg-type]
+    assert [c.id for c in diff.regressions] == ["US-A"] and diff.exit_code == 1
+
+
+def test_within_one_dialect_a_deselected_pass_is_still_no_longer_judged() -> None:
+    from conformance.reporting.diff import compare
+
+    before = _results("b", "api", US_A="pass")
+    after = _results("a", "api", US_A="not_run:deselected")
+    diff = compare(before, after)  # type: ignore[arg-type]
+    assert [c.id for c in diff.unjudged] == ["US-A"] and not diff.one_dialect
