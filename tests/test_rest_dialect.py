@@ -262,3 +262,18 @@ def test_within_one_dialect_a_deselected_pass_is_still_no_longer_judged() -> Non
     after = _results("a", "api", US_A="not_run:deselected")
     diff = compare(before, after)  # type: ignore[arg-type]
     assert [c.id for c in diff.unjudged] == ["US-A"] and not diff.one_dialect
+
+
+# -- the vcsim profile -------------------------------------------------------------------
+def test_the_vcsim_profile_cites_vcsim_code_and_says_it_was_not_run() -> None:
+    from conformance.catalog import catalog
+    from conformance.profiles import __file__ as profiles_init
+    from conformance.profiles import load_profile
+
+    profile = load_profile("vcsim", frozenset(catalog().ids))
+    assert len(profile.deviations) >= 10
+    for deviation in profile.deviations:
+        assert deviation.link.startswith("https://github.com/vmware/govmomi/blob/")
+        assert deviation.link.endswith("/vapi/simulator/simulator.go")
+    header = (Path(profiles_init).parent / "vcsim.yaml").read_text(encoding="utf-8")
+    assert "vcsim WAS NOT RUN HERE" in header and "--api rest" in header

@@ -9,6 +9,8 @@ it exists and /rest where /api is missing (6.7).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -50,7 +52,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SuiteRun]:
         "auto-on-6.7": lambda: _run(
             reports, "auto-67", "--api", "auto", "--no-property-tests", door="6.7"
         ),
-        "auto-on-mock": lambda: _run(reports, "auto-mock", "--no-property-tests", "-k", "create"),
+        "auto-on-mock": lambda: _run(reports, "auto-mock", "--no-property-tests"),
     }
     for name, (k, _) in CASES.items():
         mode = name.removeprefix("door:") if name.startswith("door:") else None
@@ -116,3 +118,21 @@ def test_rest_checks_fail_on_a_flaw_seen_through_rest(flaw: str, runs: dict[str,
     for requirement in CASES[flaw][1]:
         assert statuses[requirement] == "fail", (requirement, run.explain())
     assert run.results["run"]["api"] == "rest"
+
+
+def test_a_rest_run_before_and_an_api_run_after_diff_without_regression(
+    runs: dict[str, SuiteRun],
+) -> None:
+    before, after = runs["conforming"], runs["auto-on-mock"]
+    diff = subprocess.run(
+        [sys.executable, "-m", "conformance", "diff", str(before.run_dir), str(after.run_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert diff.returncode == 0, diff.stdout + diff.stderr
+    assert "dialect rest" in diff.stdout and "dialect api" in diff.stdout
+    assert "Regressions (pass → fail): 0" in diff.stdout
+    assert "No longer judged (pass → error, skip or not run): 0" in diff.stdout
+    assert "REST-VOID-200" in diff.stdout and "WIRE-VOID-204" in diff.stdout
