@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from legacy_door import legacy_door
-from suite_runner import PASSWORD, USER, SuiteRun, run_suite
+from suite_runner import NO_EXPIRY, PASSWORD, USER, SuiteRun, run_suite
 
 from conformance.mock import MockServer, MockSettings
 
@@ -48,11 +48,11 @@ def _run(
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SuiteRun]:
     reports = tmp_path_factory.mktemp("rest-runs")
     jobs = {
-        "conforming": lambda: _run(reports, "conforming", "--api", "rest"),
+        "conforming": lambda: _run(reports, "conforming", "--api", "rest", *NO_EXPIRY),
         "auto-on-6.7": lambda: _run(
-            reports, "auto-67", "--api", "auto", "--no-property-tests", door="6.7"
+            reports, "auto-67", "--api", "auto", "--no-property-tests", *NO_EXPIRY, door="6.7"
         ),
-        "auto-on-mock": lambda: _run(reports, "auto-mock", "--no-property-tests"),
+        "auto-on-mock": lambda: _run(reports, "auto-mock", "--no-property-tests", *NO_EXPIRY),
     }
     for name, (k, _) in CASES.items():
         mode = name.removeprefix("door:") if name.startswith("door:") else None

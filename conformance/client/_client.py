@@ -160,9 +160,14 @@ class VcenterClient:
         if isinstance(token, str) and token:
             # Registered before the exchange is recorded, so no report shows it.
             self.redactor.add(token)
-        exchange = self._finish(response, body, elapsed_ms)
-        if self.dialect == "rest":
-            exchange = api_view(exchange, "POST", self.base_url + "/api/session", "create")
+        read = None
+        if self.dialect == "rest":  # listeners see the /api reading, with the wire on it
+            api_url = self.base_url + "/api/session"
+
+            def read(wire: Exchange) -> Exchange:
+                return api_view(wire, "POST", api_url, "create")
+
+        exchange = self._finish(response, body, elapsed_ms, read)
         if not isinstance(token, str) or not token:
             raise LoginFailed(
                 f"login to {self.base_url} as {self.user!r} answered {exchange.status}, "
