@@ -8,7 +8,8 @@ missing, this proxy forwards every request to a mock and then, by ``mode``:
 * ``6.7``: answers 404 to every ``/api`` request (6.7 has only /rest);
 * ``rest-created-201``: a /rest create answers 201 (the /api status) instead of 200;
 * ``rest-void-204``: a /rest void operation answers 204 instead of 200;
-* ``rest-bare-errors``: /rest errors lose their ``{"type", "value"}`` envelope.
+* ``rest-bare-errors``: /rest errors lose their ``{"type", "value"}`` envelope;
+* ``rest-bare-get``: an update session get answers the model without ``{"value": ...}``.
 
 Not a test module; used by tests/test_rest_dialect*.py.
 """
@@ -23,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
-MODES = ("6.7", "rest-created-201", "rest-void-204", "rest-bare-errors")
+MODES = ("6.7", "rest-created-201", "rest-void-204", "rest-bare-errors", "rest-bare-get")
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
 
 
@@ -76,6 +77,10 @@ def _mangle(mode: str, method: str, path: str, status: int, content: bytes) -> t
         return 201, content
     if mode == "rest-void-204" and status == 200 and not content:
         return 204, content
+    if mode == "rest-bare-get" and method == "GET" and "/update-session/id:" in path:
+        body = json.loads(content) if status == 200 and content else None
+        if isinstance(body, dict) and set(body) == {"value"}:
+            return status, json.dumps(body["value"]).encode()
     if mode == "rest-bare-errors" and status >= 400 and content:
         body = json.loads(content)
         if isinstance(body, dict) and "value" in body:

@@ -30,6 +30,7 @@ CASES: dict[str, tuple[str, set[str]]] = {
     "door:rest-created-201": ("rest_wire", {"REST-CREATE-VALUE"}),
     "door:rest-void-204": ("rest_wire", {"REST-VOID-200"}),
     "door:rest-bare-errors": ("rest_wire", {"REST-ERROR-ENVELOPE"}),
+    "door:rest-bare-get": ("rest_wire", {"REST-GET-VALUE"}),
 }
 
 
