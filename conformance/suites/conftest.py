@@ -50,8 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "fuzz: generated (property-based) requests")
     config.addinivalue_line(
         "markers",
-        "dialect(name, reason=...): judged only in that API dialect (api or rest); Skip "
-        "with the reason in the other",
+        "dialect(name, reason=...): judged only in that API dialect (api or rest); "
+        "deselected in the other (Skip with the reason if the dialect is not known yet)",
     )
     config.addinivalue_line(
         "markers", "judged_last: runs after every other test (it waits on the clock)"
@@ -244,7 +244,7 @@ def dialect(settings: Config, request: pytest.FixtureRequest) -> str:
     return client.dialect
 
 
-#: why the property tests are Skip on /rest
+#: why the property tests are not judged on /rest
 PROPERTY_TESTS_ON_REST = (
     "the property tests are generated from the /api OpenAPI fragments (schemas/); the "
     "legacy /rest operations have no fragments yet, so they are not judged on /rest"
