@@ -82,6 +82,7 @@ def _config_from(args: argparse.Namespace) -> Config:
         "run_id": args.run_id,
         "max_examples": args.max_examples,
         "profile": getattr(args, "profile", None),
+        "api": getattr(args, "api", None),
         "expiry_wait": getattr(args, "expiry_wait", None),
         "requirements": getattr(args, "requirement", None),
         "session_timeout": getattr(args, "session_timeout", None),
@@ -122,8 +123,9 @@ def _target(settings: Config) -> Iterator[Config]:
         )
 
 
-def _preflight(settings: Config) -> str | None:
-    """Log in once before pytest starts; return why the suite cannot run, if it cannot."""
+def _preflight(settings: Config) -> tuple[str | None, str]:
+    """Log in once before pytest starts; return why the suite cannot run, if it cannot,
+    and the dialect that answered (``--api auto`` is resolved here, once, for the run)."""
     from .client import ClientError, LoginFailed, VcenterApi
     from .sandbox import connect, datastore_problem
 
@@ -131,9 +133,9 @@ def _preflight(settings: Config) -> str | None:
     try:
         client.login()
     except LoginFailed as exc:
-        return str(exc)
+        return str(exc), client.dialect
     except ClientError as exc:
-        return f"cannot reach {settings.target}: {exc}"
+        return f"cannot reach {settings.target}: {exc}", client.dialect
     try:
         # A wrong --datastore would end every test in the same setup Error: say it once.
         problem = datastore_problem(VcenterApi(client), settings)
@@ -142,7 +144,7 @@ def _preflight(settings: Config) -> str | None:
     with contextlib.suppress(ClientError):
         client.logout()  # best effort: the suite's own login is what matters
     client.close()
-    return problem
+    return problem, client.dialect
 
 
 def _pytest_args(settings: Config, args: argparse.Namespace) -> list[str]:
@@ -202,7 +204,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ProfileError as exc:
         raise UsageError(str(exc)) from None
     with _target(settings) as live:
-        problem = _preflight(live)
+        problem, dialect = _preflight(live)
+        live = dataclasses.replace(live, api=dialect)
         if problem:
             print(f"vcenter-conformance: the suite cannot run: {problem}", file=sys.stderr)
             _write_unrun_results(live, problem)
@@ -456,6 +459,12 @@ def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
     )
     tls.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate")
     parser.add_argument("--timeout", type=float, help="per-request timeout in seconds (default 30)")
+    parser.add_argument(
+        "--api",
+        choices=("auto", "api", "rest"),
+        help="API dialect to judge: api (vCenter 7.0+), rest (legacy /rest: 6.7, vcsim) or "
+        "auto (default: /api if POST /api/session exists, else /rest)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -75,6 +75,9 @@ class Config:
     strict: bool = False
     #: a vendor profile (packaged name or file path) whose known deviations are reported as such
     profile: str | None = None
+    #: the API dialect to judge: ``api`` (7.0+), ``rest`` (legacy /rest, 6.7 and vcsim) or
+    #: ``auto`` (``api`` if ``POST /api/session`` exists, else ``rest``); resolved at login
+    api: str = "auto"
     #: only the tests citing these catalog requirements (empty: every test)
     requirements: tuple[str, ...] = ()
 
@@ -226,6 +229,16 @@ def _prefix(value: str) -> str:
     return value
 
 
+API_DIALECTS = ("auto", "api", "rest")
+
+
+def _api(value: str) -> str:
+    lowered = str(value).strip().lower()
+    if lowered not in API_DIALECTS:
+        raise ValueError(f"{value!r} is not one of {', '.join(API_DIALECTS)}")
+    return lowered
+
+
 _SETTINGS: dict[str, tuple[Any, str]] = {
     "target": (_url, "Give the vCenter base URL, e.g. https://vcenter.example.com"),
     "user": (_non_empty, "Give the vCenter user, e.g. administrator@vsphere.local"),
@@ -272,6 +285,10 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
         "Give catalog ids such as US-DELETE-ACTIVE-400 (`vcenter-conformance catalog` lists them)",
     ),
     "profile": (_non_empty, "Give a profile name (see conformance/profiles) or a profile file"),
+    "api": (
+        _api,
+        "Use api (vCenter 7.0+), rest (legacy /rest: 6.7, vcsim) or auto (probe /api, then /rest)",
+    ),
 }
 
 
@@ -348,6 +365,7 @@ def load_config(
 
 
 __all__ = [
+    "API_DIALECTS",
     "DEFAULT_SESSION_TIMEOUT",
     "ENV_PREFIX",
     "Config",

@@ -37,6 +37,7 @@ def connect(settings: Config) -> VcenterClient:
         settings.password,
         verify=settings.tls_verify,
         timeout=settings.timeout,
+        dialect=settings.api,
     )
 
 

@@ -28,6 +28,9 @@ def proven_requirements() -> dict[str, list[str]]:
     import test_property_suite
 
     cases += [(flaw, reqs) for flaw, (_, reqs) in test_property_suite.CASES.items()]
+    import test_rest_dialect_suite  # the /rest wire flaws (a proxy in front of the mock)
+
+    cases += [(flaw, reqs) for flaw, (_, reqs) in test_rest_dialect_suite.CASES.items()]
     for flaw, requirements in cases:
         for req in requirements:
             proofs.setdefault(req, []).append(flaw)

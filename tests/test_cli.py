@@ -241,7 +241,9 @@ def test_the_readme_first_command_passes_judges_expiry_and_junit_agrees(tmp_path
     """`vcenter-conformance run` against the bundled mock, as the README says."""
     run = run_suite(tmp_path, target=None, password=None)
     assert run.returncode == 0, run.explain()
-    assert summary_of(run)[0].startswith("VERDICT PASS (exit 0): 73 requirements: 73 pass")
+    assert summary_of(run)[0].startswith(
+        "VERDICT PASS (exit 0): 77 requirements: 73 pass, 4 not selected"
+    )
     assert run.results["verdict"] == "PASS"
     assert run.requirement_status("US-EXPIRY-DELETES") == "pass"
     assert run.results["tests"][-1]["nodeid"].endswith("expires_without_activity")
@@ -262,7 +264,7 @@ def test_a_broken_should_is_a_warn_that_exits_0_and_fails_under_strict(tmp_path:
     assert run.returncode == 0, run.explain()
     assert run.requirement_status("US-EXPIRATION-DEFAULT") == "warn"
     summary = summary_of(run)
-    assert summary[0].startswith("VERDICT PASS (exit 0): 73 requirements: 1 warn, 72 not selected")
+    assert summary[0].startswith("VERDICT PASS (exit 0): 77 requirements: 1 warn, 76 not selected")
     assert any(line.split()[:3] == ["WARN", "SHOULD", "US-EXPIRATION-DEFAULT:"] for line in summary)
     assert run.results["tests"][0]["status"] == "warn"
     assert run.junit_counts == {"tests": 1, "failures": 0, "errors": 0, "skipped": 0}
@@ -296,7 +298,7 @@ def test_a_should_left_unjudged_is_a_skip_with_its_reason_not_a_pass(tmp_path: P
     assert run.results["verdict"] == "PASS"
     assert run.requirement_status("US-EXPIRY-DELETES") == "skip"
     first = summary_of(run)[0]
-    assert first.startswith("VERDICT PASS (exit 0): 73 requirements: 1 skip, 72 not selected")
+    assert first.startswith("VERDICT PASS (exit 0): 77 requirements: 1 skip, 76 not selected")
     assert "more than expiry_wait (0 s; --expiry-wait" in run.stdout
     assert run.junit_counts == {"tests": 1, "failures": 0, "errors": 0, "skipped": 1}
 

@@ -215,10 +215,16 @@ def test_every_flaw_is_a_real_mock_flaw() -> None:
 
 def test_every_requirement_has_a_proven_failing_check() -> None:
     """Proof at scale: each catalog requirement is the expected failure of some case,
-    here or among the property-test cases (what ``scripts/proof_table.py`` counts)."""
+    here, among the property-test cases (what ``scripts/proof_table.py`` counts) or
+    among the /rest dialect's cases (tests/test_rest_dialect_suite.py)."""
     import test_property_suite
+    import test_rest_dialect_suite
 
-    cases = [*CASES.values(), *(reqs for _, reqs in test_property_suite.CASES.values())]
+    cases = [
+        *CASES.values(),
+        *(reqs for _, reqs in test_property_suite.CASES.values()),
+        *(reqs for _, reqs in test_rest_dialect_suite.CASES.values()),
+    ]
     proven = set().union(*cases)
     unproven = sorted(set(catalog().ids) - proven)
     assert not unproven, f"requirements no self-validation case shows failing: {unproven}"

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 
@@ -23,6 +23,12 @@ if TYPE_CHECKING:  # names that exist only in the requests stubs
 from ._exceptions import LoginFailed, RequestTimeout, ServiceUnavailable, TransportError
 from ._exchange import Exchange
 from ._redact import GLOBAL_REDACTOR, Redactor
+from ._rest import LOGIN_PATH, api_view, translate
+
+#: what the ``dialect`` argument takes: ``auto`` is resolved by :meth:`VcenterClient.login`
+DIALECTS = ("auto", "api", "rest")
+#: answers to ``POST /api/session`` that mean "no /api here" (6.7), so ``auto`` tries /rest
+_NO_API = frozenset({404, 405, 501})
 
 SESSION_HEADER = "vmware-api-session-id"
 #: Statuses that mean "the service is not there right now", never a conformance verdict.
@@ -33,6 +39,7 @@ TRANSFER_TEXT_LIMIT = 4096
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 ExchangeListener = Callable[[Exchange], None]
+SendFunction = Callable[[], tuple[requests.Response, str | bytes | None, float]]
 
 
 class PinnedTlsSession(requests.Session):
@@ -79,7 +86,12 @@ class VcenterClient:
         unavailable_retries: int = 2,
         retry_delay: float = 0.5,
         relogin: bool = True,
+        dialect: str = "api",
     ) -> None:
+        if dialect not in DIALECTS:
+            raise ValueError(f"dialect {dialect!r} is not one of {', '.join(DIALECTS)}")
+        #: ``api`` or ``rest`` (legacy): which flavour requests go out in; ``auto`` until login
+        self.dialect = dialect
         self.base_url = base_url.rstrip("/")
         self.user = user
         self._password = password
@@ -126,8 +138,21 @@ class VcenterClient:
         return self._token
 
     def login(self) -> Exchange:
-        """Create an API session with Basic auth; raise :class:`LoginFailed` if refused."""
-        response, body, elapsed_ms = self._send("POST", "/api/session", basic_auth=True)
+        """Create an API session with Basic auth; raise :class:`LoginFailed` if refused.
+
+        With ``dialect="auto"``, ``POST /api/session`` is tried first; an answer that
+        says there is no /api (404, 405, 501: vCenter 6.7) falls back to the legacy
+        ``POST /rest/com/vmware/cis/session``, and ``dialect`` becomes what answered.
+        """
+        path = LOGIN_PATH if self.dialect == "rest" else "/api/session"
+        response, body, elapsed_ms = self._send("POST", path, basic_auth=True)
+        if self.dialect == "auto":
+            if response.status_code in _NO_API:
+                self._finish(response, body, elapsed_ms)
+                response, body, elapsed_ms = self._send("POST", LOGIN_PATH, basic_auth=True)
+                self.dialect = "rest"
+            else:
+                self.dialect = "api"
         token: Any = None
         if response.status_code in (200, 201):
             try:
@@ -139,7 +164,14 @@ class VcenterClient:
         if isinstance(token, str) and token:
             # Registered before the exchange is recorded, so no report shows it.
             self.redactor.add(token)
-        exchange = self._finish(response, body, elapsed_ms)
+        read = None
+        if self.dialect == "rest":  # listeners see the /api reading, with the wire on it
+            api_url = self.base_url + "/api/session"
+
+            def read(wire: Exchange) -> Exchange:
+                return api_view(wire, "POST", api_url, "create")
+
+        exchange = self._finish(response, body, elapsed_ms, read)
         if not isinstance(token, str) or not token:
             raise LoginFailed(
                 f"login to {self.base_url} as {self.user!r} answered {exchange.status}, "
@@ -184,7 +216,7 @@ class VcenterClient:
         request made with the client's own token renews the login session once
         (vCenter expires idle API sessions; long transfers do not keep them alive).
         """
-        send = functools.partial(
+        send: SendFunction = functools.partial(
             self._send,
             method,
             path,
@@ -195,6 +227,19 @@ class VcenterClient:
             auth=auth,
             session_token=session_token,
         )
+        read: Callable[[Exchange], Exchange] = _as_is
+        legacy = self._legacy(
+            method,
+            path,
+            json=json,
+            data=data,
+            params=params,
+            headers=headers,
+            auth=auth,
+            session_token=session_token,
+        )
+        if legacy is not None:
+            send, read = legacy
         own_token = auth and session_token is None
         for attempt in range(self.unavailable_retries + 1):
             response, body, elapsed_ms = send()
@@ -205,12 +250,12 @@ class VcenterClient:
                 and self.relogin
                 and path != "/api/session"
             ):
-                self._finish(response, body, elapsed_ms)
+                self._finish(response, body, elapsed_ms, read)
                 self.relogins += 1
                 self._token = None
                 self.login()
                 response, body, elapsed_ms = send()
-            exchange = self._finish(response, body, elapsed_ms)
+            exchange = self._finish(response, body, elapsed_ms, read)
             if exchange.status not in UNAVAILABLE:
                 return exchange
             if attempt < self.unavailable_retries:
@@ -220,6 +265,54 @@ class VcenterClient:
             f"{self.unavailable_retries + 1} times: the service is unavailable",
             exchange,
         )
+
+    def _legacy(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        data: str | bytes | None,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        auth: bool,
+        session_token: str | None,
+    ) -> tuple[SendFunction, Callable[[Exchange], Exchange]] | None:
+        """In the /rest dialect: how to send this /api request, and how to read its answer."""
+        if self.dialect != "rest":
+            return None
+        has_json = json is not _NO_BODY
+        rest = translate(
+            method,
+            path,
+            dict(params) if params else None,
+            json if has_json else None,
+            has_json,
+            dict(headers) if headers else None,
+        )
+        if rest is None:
+            return None
+        query = "?" + urlencode(params) if params else ""
+        api_url = self.redactor.redact(self.base_url + path + query)
+
+        extra = {k: v for k, v in (headers or {}).items() if k.lower() != "client-token"}
+        send_rest = functools.partial(
+            self._send,
+            rest.method,
+            rest.path,
+            # a raw body (a test of malformed JSON) goes as it is: no wrapper can hold it
+            json=rest.json if rest.has_json and data is None else _NO_BODY,
+            data=data,
+            params=rest.params,
+            headers=extra or None,
+            auth=auth,
+            session_token=session_token,
+        )
+
+        def reading(wire: Exchange) -> Exchange:
+            return api_view(wire, method, api_url, rest.kind)
+
+        return send_rest, reading
 
     # -- file transfers (outside /api) ------------------------------------------
     def transfer(
@@ -395,9 +488,15 @@ class VcenterClient:
         return TransportError(f"{where}: {self.redactor.redact(str(exc))}")
 
     def _finish(
-        self, response: requests.Response, body: str | bytes | None, elapsed_ms: float
+        self,
+        response: requests.Response,
+        body: str | bytes | None,
+        elapsed_ms: float,
+        read: Callable[[Exchange], Exchange] | None = None,
     ) -> Exchange:
         exchange = self._record(response, body, elapsed_ms)
+        if read is not None:
+            exchange = read(exchange)
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
@@ -423,6 +522,10 @@ class VcenterClient:
             response_text=redact(response.text),
             elapsed_ms=elapsed_ms,
         )
+
+
+def _as_is(exchange: Exchange) -> Exchange:
+    return exchange
 
 
 def _counted(chunks: Iterable[bytes], sent: list[int]) -> Iterator[bytes]:

@@ -32,6 +32,9 @@ class Exchange:
     _json_cache: list[Any] = field(default_factory=list, repr=False, compare=False)
     #: a file transfer (outside /api): the bodies hold byte counts, never the bytes
     transfer: bool = False
+    #: in the legacy /rest dialect, the exchange as it went over the wire; this one is
+    #: then its /api reading (the /api method, URL, status and bare body) that checks judge
+    wire: Exchange | None = None
 
     @property
     def content_type(self) -> str:
@@ -67,6 +70,11 @@ class Exchange:
 
     def describe(self, limit: int = 4000) -> str:
         """A readable request/response transcript for failure messages and reports."""
+        if self.wire is not None:
+            reading = f"= read as /api: {self.method} {self.url} -> {self.status}"
+            if self.response_text:
+                reading += f" {_clip(self.response_text, limit)}"
+            return self.wire.describe(limit) + "\n" + reading
         lines = [f"> {self.method} {self.url}"]
         lines += [f"> {k}: {v}" for k, v in self.request_headers.items()]
         if self.request_body:
@@ -83,6 +91,8 @@ class Exchange:
         Secrets stay out: the password comes from ``$VC_PASSWORD`` and the
         session id from the login line, as the user would type them.
         """
+        if self.wire is not None:
+            return self.wire.as_curl()
         parts = ["curl", "-sS", "-X", self.method]
         needs_session = False
         for name, value in self.request_headers.items():
@@ -105,6 +115,13 @@ class Exchange:
         command = " ".join(_quote(p) for p in parts)
         if not needs_session:
             return command
+        if "/rest/" in self.url:  # legacy: the token comes back as {"value": "..."}
+            base = self.url.split("/rest/", 1)[0]
+            login = (
+                f'SESSION_ID=$(curl -sS -X POST -u "$VC_USER:$VC_PASSWORD" {shlex.quote(base)}'
+                '/rest/com/vmware/cis/session | sed -E \'s/.*"value": *"([^"]*)".*/\\1/\')'
+            )
+            return f"{login}\n{command}"
         if "/api/" in self.url:
             base = self.url.split("/api/", 1)[0]
         else:  # a transfer endpoint: assume the API is served by the same origin
@@ -117,6 +134,8 @@ class Exchange:
         return f"{login}\n{command}"
 
     def to_dict(self) -> dict[str, Any]:
+        if self.wire is not None:
+            return {**self.wire.to_dict(), "read_as_api": _reading(self)}
         return {
             "method": self.method,
             "url": self.url,
@@ -127,6 +146,15 @@ class Exchange:
             "response_body": self.response_text,
             "elapsed_ms": round(self.elapsed_ms, 1),
         }
+
+
+def _reading(self: Exchange) -> dict[str, Any]:
+    return {
+        "method": self.method,
+        "url": self.url,
+        "status": self.status,
+        "body": self.response_text,
+    }
 
 
 def _quote(part: str) -> str:

@@ -7,6 +7,12 @@ longer judged": the after-run cannot vouch for it, so ``diff`` does not say
 after-run could not judge). A pass that became a Warn (a broken SHOULD) is
 listed as a new warning; it is a regression only under ``strict``.
 
+Across dialects (a legacy /rest run before, an /api run after: the 6.7 → 8 upgrade),
+each side says which dialect it judged (``run.api``). A requirement that exists in
+one dialect only (the /rest wire rules REST-*, /api's WIRE-VOID-204, the property
+tests) is judged on one side and deselected on the other: it is listed as "judged in
+one dialect only", neither a regression nor a "no longer judged".
+
 Exit code (:attr:`RunDiff.exit_code`): 1 on any regression; else 3 when the
 after-run could not judge (it exited 3 or its verdict is INCOMPLETE) or a
 requirement is no longer judged; else 0.
@@ -57,6 +63,8 @@ class RunDiff:
     other: list[Change] = field(default_factory=list)
     added: list[Change] = field(default_factory=list)
     removed: list[Change] = field(default_factory=list)
+    #: across dialects: requirements judged on one side, not applicable on the other
+    one_dialect: list[Change] = field(default_factory=list)
     transitions: dict[tuple[Status, Status], int] = field(default_factory=dict)
 
     @property
@@ -126,12 +134,17 @@ def compare(before: dict[str, Any], after: dict[str, Any], *, strict: bool = Fal
     diff = RunDiff(
         before["run"], after["run"], strict=strict, before_results=before, after_results=after
     )
+    cross = dialect(before["run"]) != dialect(after["run"])
     for req_id, req in new.items():
         status = Status(req["status"])
         if req_id not in old:
             diff.added.append(Change(req_id, req["title"], None, status, req["message"]))
             continue
         was = Status(old[req_id]["status"])
+        if cross and (_not_applicable(old[req_id]) or _not_applicable(req)):
+            if was is not status:
+                diff.one_dialect.append(Change(req_id, req["title"], was, status, req["message"]))
+            continue
         diff.transitions[(was, status)] = diff.transitions.get((was, status), 0) + 1
         change = Change(req_id, req["title"], was, status, req["message"])
         if was is status:
@@ -152,9 +165,28 @@ def compare(before: dict[str, Any], after: dict[str, Any], *, strict: bool = Fal
     return diff
 
 
+def dialect(run: dict[str, Any]) -> str:
+    """The API dialect a run judged (runs from before dialects judged /api)."""
+    return str(run.get("api") or "api")
+
+
+def _not_applicable(requirement: dict[str, Any]) -> bool:
+    """Deselected (or skipped as "not on <dialect>"): in a cross-dialect diff, a rule of
+    the other dialect."""
+    if requirement["status"] == Status.SKIP.value:
+        return str(requirement.get("message", "")).startswith(_NOT_ON_DIALECT)
+    return requirement["status"] == Status.NOT_RUN.value and not requirement.get("selected", True)
+
+
+#: how the suite words a Skip for a test of the other dialect (reports may prefix "Skipped: ")
+_NOT_ON_DIALECT = ("not on api:", "not on rest:", "Skipped: not on api:", "Skipped: not on rest:")
+
+
 def _label(run: dict[str, Any]) -> str:
     version = " ".join(str(v) for v in run.get("target_info", {}).values() if v)
-    return f"{run.get('id', '?')} ({run.get('target', '?')}{', ' + version if version else ''})"
+    said = f"; dialect {run['api']}" if run.get("api") else ""  # runs from before dialects
+    where = f"{run.get('target', '?')}{', ' + version if version else ''}{said}"
+    return f"{run.get('id', '?')} ({where})"
 
 
 _SECTIONS = [
@@ -165,6 +197,7 @@ _SECTIONS = [
     ("Other changes", "other"),
     ("Requirements added", "added"),
     ("Requirements removed", "removed"),
+    ("Judged in one dialect only (not applicable on the other side)", "one_dialect"),
 ]
 
 

@@ -59,6 +59,14 @@ def requirement_ids(item: pytest.Item) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+#: how the report header names the dialect a run judged (``run.api`` in results.json)
+_DIALECT_NAMES = {
+    "api": "api (/api, vCenter 7.0+)",
+    "rest": "rest (legacy /rest/com/vmware, as vCenter 6.7)",
+    "auto": "auto (not resolved: no login happened)",
+}
+
+
 class ConformancePlugin:
     """Collects outcomes during the run and writes the results at its end."""
 
@@ -263,6 +271,7 @@ class ConformancePlugin:
         return {
             "Target": self.settings.target or "bundled mock",
             "Run id": self.settings.run_id,
+            "API dialect": _DIALECT_NAMES.get(self.settings.api, self.settings.api),
             "Suite version": __version__,
             "Contract version": contract_version(),
             "TLS verification": "off (--insecure)" if not self.settings.verify_tls else "on",
@@ -367,6 +376,7 @@ class ConformancePlugin:
             "id": self.settings.run_id,
             "target": self.settings.target or "bundled mock",
             "target_info": self.target_info,
+            "api": self.settings.api,
             "suite_version": __version__,
             "contract_version": contract_version(),
             "started": self.started.isoformat(timespec="seconds"),

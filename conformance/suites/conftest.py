@@ -8,6 +8,7 @@ conformance.suites``, from ``--conformance-config`` and ``CONFORMANCE_*``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import email.utils
 import time
 from collections.abc import Callable, Iterator
@@ -51,6 +52,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "optional(feature): needs an optional target feature")
     config.addinivalue_line("markers", "fuzz: generated (property-based) requests")
     config.addinivalue_line(
+        "markers",
+        "dialect(name, reason=...): judged only in that API dialect (api or rest); "
+        "deselected in the other (Skip with the reason if the dialect is not known yet)",
+    )
+    config.addinivalue_line(
         "markers", "judged_last: runs after every other test (it waits on the clock)"
     )
     start_run()  # a new run: no shared precondition has failed yet
@@ -73,7 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ProfileError as exc:
         raise pytest.UsageError(f"vcenter-conformance: {exc}") from None
     config.pluginmanager.register(
-        ConformancePlugin(settings, catalog(), profile=profile), PLUGIN_NAME
+        ConformancePlugin(_resolve_dialect(settings), catalog(), profile=profile), PLUGIN_NAME
     )
 
 
@@ -105,11 +111,51 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
     _run_deadline(item.config).armed = False
 
 
+def _resolve_dialect(settings: Config) -> Config:
+    """``api = "auto"`` resolved by one login, so collection knows the dialect judged
+    (``vcenter-conformance run`` resolves it in its preflight login)."""
+    if settings.api != "auto":
+        return settings
+    client = connect(settings)
+    try:
+        client.login()
+        client.logout()
+    except ClientError:
+        return settings  # the suite's own login reports it; the gate fixture decides later
+    finally:
+        client.close()
+    return dataclasses.replace(settings, api=client.dialect)
+
+
+def _not_in_dialect(item: pytest.Item, judged: str) -> str | None:
+    """Why ``item`` does not apply to the dialect judged, or ``None`` if it does."""
+    marker = item.get_closest_marker("dialect")
+    if marker is not None and judged not in marker.args:
+        reason = marker.kwargs.get("reason", f"judged only in the {marker.args[0]} dialect")
+        return f"not on {judged}: {reason}"
+    if judged == "rest" and item.get_closest_marker("fuzz") is not None:
+        return f"not on rest: {PROPERTY_TESTS_ON_REST}"
+    return None
+
+
+def _deselect_other_dialect(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect what does not exist in the dialect judged: such a requirement is not
+    selected, so a /rest run is not INCOMPLETE for lacking /api's wire rules (and back)."""
+    plugin = _plugin(config)
+    if plugin is None or plugin.settings.api == "auto":
+        return  # not resolved: the gate fixture skips them instead
+    dropped = [item for item in items if _not_in_dialect(item, plugin.settings.api)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Select by ``--requirement``; tests that wait for time to pass go last, so the run
-    works while it passes."""
+    """Select by ``--requirement``; deselect tests of the other API dialect; tests that
+    wait for time to pass go last, so the run works while it passes."""
     _select_requirements(config, items)
+    _deselect_other_dialect(config, items)
     items.sort(key=lambda item: item.get_closest_marker("judged_last") is not None)
 
 
@@ -230,6 +276,8 @@ def client(make_client: Callable[[], VcenterClient], pytestconfig: pytest.Config
     client = make_client()
     client.login()
     plugin = _plugin(pytestconfig)
+    if plugin is not None and plugin.settings.api == "auto":  # plain pytest: resolved here
+        plugin.settings = dataclasses.replace(plugin.settings, api=client.dialect)
     if plugin is not None:
         version = VcenterApi(client).version()
         if version.status == 200 and isinstance(version.json, dict):
@@ -237,6 +285,34 @@ def client(make_client: Callable[[], VcenterClient], pytestconfig: pytest.Config
                 k: str(v) for k, v in version.json.items() if k in ("version", "build", "product")
             }
     return client
+
+
+@pytest.fixture(scope="session")
+def dialect(settings: Config, request: pytest.FixtureRequest) -> str:
+    """The API dialect judged: ``api`` or ``rest`` (``auto`` is resolved by the login)."""
+    if settings.api != "auto":
+        return settings.api
+    client: VcenterClient = request.getfixturevalue("client")
+    return client.dialect
+
+
+#: why the property tests are not judged on /rest
+PROPERTY_TESTS_ON_REST = (
+    "the property tests are generated from the /api OpenAPI fragments (schemas/); the "
+    "legacy /rest operations have no fragments yet, so they are not judged on /rest"
+)
+
+
+@pytest.fixture(autouse=True)
+def _dialect_gate(request: pytest.FixtureRequest) -> None:
+    """Skip what does not exist in the dialect judged, where collection could not
+    deselect it (the dialect was not known yet)."""
+    node = request.node
+    if node.get_closest_marker("dialect") is None and node.get_closest_marker("fuzz") is None:
+        return
+    reason = _not_in_dialect(node, request.getfixturevalue("dialect"))
+    if reason is not None:
+        pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -129,6 +129,9 @@ def test_update_session_file_add_push_returns_upload_endpoint(
 
 
 @pytest.mark.requirement("USF-ADD-ACTION-FORM")
+@pytest.mark.dialect(
+    "api", reason="the …/file?action=add path form is /api's; /rest has only ?~action=add"
+)
 def test_update_session_file_add_action_form_is_accepted(
     api: VcenterApi, update_session: str, verify: Verifier
 ) -> None:
