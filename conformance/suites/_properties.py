@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import hypothesis
@@ -156,13 +156,22 @@ class _RetryUnavailable(HTTPAdapter):
     (``VcenterClient.request``: ``retries`` more times, waiting ``delay * attempt``),
     and notes each one that stayed unavailable."""
 
-    def __init__(self, retries: int, delay: float, unavailable: list[str]) -> None:
+    def __init__(
+        self,
+        retries: int,
+        delay: float,
+        unavailable: list[str],
+        guard: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__()
         self.retries = retries
         self.delay = delay
         self.unavailable = unavailable
+        self.guard = guard
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        if self.guard is not None:  # the run's deadline stops the test before it sends
+            self.guard()
         for attempt in range(self.retries + 1):
             response = super().send(request, *args, **kwargs)
             if response.status_code not in UNAVAILABLE:
@@ -184,17 +193,26 @@ class TargetHttp(requests.Session):
     and requests that got no answer (:func:`run_operation` and the workflows add those).
     """
 
-    def __init__(self, *, verify: bool | str, retries: int = 2, delay: float = 0.5) -> None:
+    def __init__(
+        self,
+        *,
+        verify: bool | str,
+        retries: int = 2,
+        delay: float = 0.5,
+        guard: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__()
         self.verify = verify
         self.retries = retries
         self.delay = delay
+        self.guard = guard
         self.unavailable: list[str] = []
         self.prepare(self)
 
     def prepare(self, session: requests.Session) -> None:
-        """Give ``session`` (this one, or one Schemathesis makes for its probes) the retries."""
-        adapter = _RetryUnavailable(self.retries, self.delay, self.unavailable)
+        """Give ``session`` (this one, or one Schemathesis makes for its probes) the retries
+        and the run's deadline guard."""
+        adapter = _RetryUnavailable(self.retries, self.delay, self.unavailable, self.guard)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
 

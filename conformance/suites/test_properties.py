@@ -58,9 +58,11 @@ def http(
     client does (what stays unavailable makes the test an Error, ``props.TargetUnavailable``),
     and stopped at the run's deadline."""
     session = props.TargetHttp(
-        verify=settings.tls_verify, retries=client.unavailable_retries, delay=client.retry_delay
+        verify=settings.tls_verify,
+        retries=client.unavailable_retries,
+        delay=client.retry_delay,
+        guard=run_deadline.guard,
     )
-    run_deadline.guard_session(session)
     yield session
     session.close()
 
