@@ -84,6 +84,7 @@ def _config_from(args: argparse.Namespace) -> Config:
         "max_examples": args.max_examples,
         "profile": getattr(args, "profile", None),
         "expiry_wait": getattr(args, "expiry_wait", None),
+        "requirements": getattr(args, "requirement", None),
         "session_timeout": getattr(args, "session_timeout", None),
     }
     if getattr(args, "strict", False):
@@ -179,6 +180,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .catalog import catalog
     from .reporting import read_results
     from .reporting.plugin import ConformancePlugin
+
+    unknown = sorted(set(settings.requirements) - set(catalog().ids))
+    if unknown:
+        raise UsageError(
+            f"--requirement {', '.join(unknown)}: not in the catalog "
+            "(`vcenter-conformance catalog` lists the ids)"
+        )
 
     if not settings.verify_tls:
         print(
@@ -571,6 +579,13 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default 300, vCenter's; the bundled mock: {BUNDLED_MOCK_SESSION_TIMEOUT:g})",
     )
     run.add_argument("-k", help="only tests matching this pytest -k expression")
+    run.add_argument(
+        "--requirement",
+        action="append",
+        metavar="ID",
+        help="only the tests citing this catalog requirement (repeatable), e.g. "
+        "--requirement US-DELETE-ACTIVE-400",
+    )
     run.add_argument("-v", "--verbose", action="store_true", help="one line per test")
     run.add_argument(
         "--print-config", action="store_true", help="show the effective settings and exit"

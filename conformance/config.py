@@ -69,6 +69,8 @@ class Config:
     strict: bool = False
     #: a vendor profile (packaged name or file path) whose known deviations are reported as such
     profile: str | None = None
+    #: only the tests citing these catalog requirements (empty: every test)
+    requirements: tuple[str, ...] = ()
 
     @property
     def uses_bundled_mock(self) -> bool:
@@ -147,6 +149,16 @@ def _authority(url: str) -> str:
     for end in "/?#":
         rest = rest.split(end, 1)[0]
     return rest
+
+
+def _requirement_ids(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Requirement ids: a list (file, flags) or one comma-separated string (environment)."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    ids = tuple(dict.fromkeys(str(i).strip() for i in items if str(i).strip()))
+    bad = [i for i in ids if not re.fullmatch(r"[A-Z][A-Z0-9-]+", i)]
+    if bad:
+        raise ValueError(f"{', '.join(bad)} is not a requirement id")
+    return ids
 
 
 def _bool(value: str | bool) -> bool:
@@ -241,6 +253,10 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
         "seconds, e.g. 300 (vCenter's default)",
     ),
     "strict": (_bool, "Use true or false"),
+    "requirements": (
+        _requirement_ids,
+        "Give catalog ids such as US-DELETE-ACTIVE-400 (`vcenter-conformance catalog` lists them)",
+    ),
     "profile": (_non_empty, "Give a profile name (see conformance/profiles) or a profile file"),
 }
 

@@ -343,3 +343,18 @@ def test_junit_counts_what_results_json_counts(
     assert run.junit_counts == counts
     if verdict == "FAIL":
         assert run.requirement_status("US-KEEPALIVE-PROGRESS") == "warn"
+
+
+def test_run_requirement_selects_exactly_the_tests_citing_it(tmp_path: Path) -> None:
+    run = run_suite(tmp_path, "--requirement", "US-DELETE-ACTIVE-400", "--no-property-tests")
+    assert run.returncode == 0, run.explain()
+    tests = run.results["tests"]
+    assert tests and all("US-DELETE-ACTIVE-400" in t["requirements"] for t in tests)
+    judged = {r["id"] for r in run.results["requirements"] if r["status"] != "not_run"}
+    assert judged == {"US-DELETE-ACTIVE-400"}
+
+
+def test_run_requirement_unknown_is_a_usage_error(tmp_path: Path) -> None:
+    run = run_suite(tmp_path, "--requirement", "US-NO-SUCH-RULE")
+    assert run.returncode == 2
+    assert "US-NO-SUCH-RULE: not in the catalog" in run.stderr

@@ -146,3 +146,12 @@ def test_outcome_settings_come_from_file_environment_and_flags(tmp_path: Path) -
         file=file, env=env, overrides={"strict": True, "expiry_wait": 90.0, "session_timeout": 20}
     )
     assert flags.strict and flags.expiry_wait == 90 and flags.session_timeout == 20
+
+
+def test_requirements_come_from_flags_or_a_comma_list_and_are_checked() -> None:
+    env = {"CONFORMANCE_REQUIREMENTS": "US-LIST, DS-LIST,US-LIST"}
+    assert load_config(env=env).requirements == ("US-LIST", "DS-LIST")
+    flags = load_config(env=env, overrides={"requirements": ["US-DELETE-ACTIVE-400"]})
+    assert flags.requirements == ("US-DELETE-ACTIVE-400",)
+    with pytest.raises(ConfigError, match="not a requirement id"):
+        load_config(env={"CONFORMANCE_REQUIREMENTS": "us-list"})

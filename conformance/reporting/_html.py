@@ -263,6 +263,8 @@ def failure_details(
             parts.append(f"<pre>{escape(_transcript(exchange))}</pre>")
         if failure.get("curl"):
             parts.append(f"<div><b>reproduce</b>:</div><pre>{escape(failure['curl'])}</pre>")
+        rerun = f"vcenter-conformance run --target $VC_URL --requirement {req_id}"
+        parts.append(f"<div><b>rerun just this requirement</b>:</div><pre>{escape(rerun)}</pre>")
     if steps:
         parts.append(
             f"<details><summary>the {len(steps)} request(s) this test made, in order</summary>"

@@ -74,9 +74,34 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that wait for time to pass go last, so the run works while it passes."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Select by ``--requirement``; tests that wait for time to pass go last, so the run
+    works while it passes."""
+    _select_requirements(config, items)
     items.sort(key=lambda item: item.get_closest_marker("judged_last") is not None)
+
+
+def _select_requirements(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--requirement ID`` (``requirements``): keep exactly the tests whose ``requirement``
+    marker cites one."""
+    plugin = _plugin(config)
+    wanted = set(plugin.settings.requirements) if plugin is not None else set()
+    if not wanted:
+        return
+    unknown = sorted(wanted - set(catalog().ids))
+    if unknown:
+        raise pytest.UsageError(
+            f"vcenter-conformance: requirements: {', '.join(unknown)} not in the catalog. "
+            "`vcenter-conformance catalog` lists the ids"
+        )
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        cited = {str(a) for m in item.iter_markers("requirement") for a in m.args}
+        (keep if cited & wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def _plugin(config: pytest.Config) -> ConformancePlugin | None:
