@@ -105,7 +105,12 @@ def load_fleet(path: Path, env: Mapping[str, str] | None = None) -> list[FleetTa
         if name is not None:
             origin = f"{path}: target {name!r}"
         _check_keys(table, origin)
-        target = _target(origin, {**defaults, **table}, env)
+        inherited = dict(defaults)
+        # A target's own TLS choice replaces the inherited one (not a conflict with it).
+        if "insecure" in table or "ca_bundle" in table:
+            inherited.pop("insecure", None)
+            inherited.pop("ca_bundle", None)
+        target = _target(origin, {**inherited, **table}, env)
         if any(t.name == target.name for t in targets):
             raise _fleet_error(origin, "name", "is used twice", "Give every target its own name")
         targets.append(target)

@@ -101,6 +101,18 @@ def test_a_password_in_the_fleet_file_is_refused_without_echoing_it(tmp_path: Pa
     assert "password_env" in str(raised.value)
 
 
+def test_the_readme_example_fleet_file_loads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n# fleet.toml\n", 1)[1].split("```", 1)[0]
+    ca = tmp_path / "corp-ca.pem"
+    ca.write_text("not read here\n", encoding="utf-8")
+    example = example.replace("/etc/vcenter-conformance/corp-ca.pem", str(ca))
+    env = {"VC_PROD_EU_PASSWORD": "a", "VC_LAB_PASSWORD": "b"}
+    prod, lab = load_fleet(write(tmp_path, example), env=env)
+    assert ("--ca-bundle", str(ca)) == prod.arguments[6:8]
+    assert "--insecure" in lab.arguments and "--ca-bundle" not in lab.arguments
+
+
 # -- the summary ---------------------------------------------------------------
 def results(run_id: str, verdict: str, **statuses: str) -> dict[str, Any]:
     code = {"PASS": 0, "FAIL": 1, "INCOMPLETE": 3}[verdict]
