@@ -44,6 +44,7 @@ TARGET_KEYS = {
     "property_tests": "false: skip the Schemathesis tests",
     "max_examples": "generated examples per operation",
     "k": "only tests matching this pytest -k expression",
+    "requirements": "only the tests citing these catalog requirement ids (a list)",
 }
 
 
@@ -175,6 +176,7 @@ def _target(origin: str, table: dict[str, Any], env: Mapping[str, str]) -> Fleet
         "strict": table.get("strict"),
         "property_tests": table.get("property_tests"),
         "max_examples": table.get("max_examples"),
+        "requirements": table.get("requirements"),
     }
     if "insecure" in table and not isinstance(table["insecure"], bool):
         raise _fleet_error(
@@ -207,6 +209,8 @@ def _target(origin: str, table: dict[str, Any], env: Mapping[str, str]) -> Fleet
         arguments.append("--strict")
     if not config.property_tests:
         arguments.append("--no-property-tests")
+    for requirement in config.requirements:
+        arguments += ["--requirement", requirement]
     if table.get("k") is not None:
         if not isinstance(table["k"], str) or not table["k"].strip():
             raise _fleet_error(origin, "k", "is not a -k expression", "Give e.g. 'not fuzz'")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from conformance.config import ConfigError
-from conformance.fleet import load_fleet
+from conformance.fleet import FleetOptions, FleetTarget, load_fleet, run_fleet
 from conformance.mock import MockServer, MockSettings
 from conformance.reporting.fleet import FleetRun, FleetSummary, load_run, render_text
 from tests.suite_runner import PASSWORD, PASSWORD_VAR, USER
@@ -45,6 +45,7 @@ def test_a_fleet_file_becomes_one_run_command_per_target(tmp_path: Path) -> None
         insecure = true
         [[target]]
         name = "mock"
+        requirements = ["US-DELETE-ACTIVE-400"]
         """,
     )
     vc01, mock = load_fleet(path, env={"VC01_PW": "s3cret"})
@@ -61,6 +62,7 @@ def test_a_fleet_file_becomes_one_run_command_per_target(tmp_path: Path) -> None
     assert vc01.arguments[-2:] == ("--timeout", "10.0")
     assert "s3cret" not in " ".join(vc01.arguments)
     assert mock.url is None and "--target" not in mock.arguments
+    assert mock.arguments[-2:] == ("--requirement", "US-DELETE-ACTIVE-400")
 
 
 @pytest.mark.parametrize(
@@ -311,3 +313,31 @@ def test_merge_refuses_two_runs_of_one_run_id(tmp_path: Path) -> None:
         )
     proc = cli("merge", str(tmp_path / "a" / "vc"), str(tmp_path / "b" / "vc"), cwd=tmp_path)
     assert proc.returncode == 2 and "given twice" in proc.stderr
+
+
+def test_a_run_that_crashes_is_incomplete_and_the_others_still_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crashed one exits 70 and leaves a results.json saying PASS: it is not trusted."""
+    script = (
+        "import json, pathlib, sys\n"
+        "name = sys.argv[1]\n"
+        "d = pathlib.Path(sys.argv[2]) / name\n"
+        "d.mkdir(parents=True)\n"
+        "(d / 'results.json').write_text(json.dumps({'schema_version': 1, 'run': {'id': name},"
+        " 'verdict': 'PASS', 'exit_code': 0, 'requirements': []}))\n"
+        "sys.exit(70 if name == 'crashes' else 0)\n"
+    )
+
+    def command(target: FleetTarget, options: FleetOptions) -> list[str]:
+        return [sys.executable, "-c", script, target.name, str(options.directory)]
+
+    monkeypatch.setattr("conformance.fleet.run_command", command)
+    targets = [FleetTarget("fine", None), FleetTarget("crashes", None)]
+    summary = run_fleet(targets, FleetOptions(directory=tmp_path / "f", jobs=2))
+    assert [(r.name, r.verdict.value) for r in summary.runs] == [
+        ("fine", "PASS"),
+        ("crashes", "INCOMPLETE"),
+    ]
+    assert "exited 70" in summary.runs[1].error
+    assert summary.exit_code == 3
