@@ -167,6 +167,8 @@ def _pytest_args(settings: Config, args: argparse.Namespace) -> list[str]:
         pytest_args += ["-m", "not fuzz"]
     if args.k:
         pytest_args += ["-k", args.k]
+    if args.workers > 1:
+        pytest_args += ["-n", str(args.workers)]
     return pytest_args + list(args.pytest_args)
 
 
@@ -212,8 +214,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         plugin = ConformancePlugin(
             live, catalog(), profile=profile, mock_started=settings.uses_bundled_mock
         )
+        plugins: list[object] = [plugin]
+        if args.workers > 1:
+            from .reporting.plugin import ParallelRun
+
+            plugins.append(ParallelRun(plugin))
         try:
-            code = pytest.main(_pytest_args(live, args), plugins=[plugin])
+            code = pytest.main(_pytest_args(live, args), plugins=plugins)
         except Exception as exc:  # pytest itself broke, e.g. formatting a Ctrl-C traceback
             print(
                 f"vcenter-conformance: the test run stopped abnormally "
@@ -579,6 +586,15 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default 300, vCenter's; the bundled mock: {BUNDLED_MOCK_SESSION_TIMEOUT:g})",
     )
     run.add_argument("-k", help="only tests matching this pytest -k expression")
+    run.add_argument(
+        "-n",
+        "--workers",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="spread the tests over N processes (pytest-xdist), each with its own sandbox "
+        "library; one report (default 1)",
+    )
     run.add_argument(
         "--requirement",
         action="append",
