@@ -27,8 +27,8 @@ def proven_requirements() -> dict[str, list[str]]:
     cases = list(test_self_validation.CASES.items())
     import test_property_suite
 
-    cases += list(test_property_suite.CASES.items())
-    for flaw, (_, requirements) in cases:
+    cases += [(flaw, reqs) for flaw, (_, reqs) in test_property_suite.CASES.items()]
+    for flaw, requirements in cases:
         for req in requirements:
             proofs.setdefault(req, []).append(flaw)
     return proofs

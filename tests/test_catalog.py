@@ -203,3 +203,18 @@ def test_catalog_loads_accepted_errors(tmp_path: Path) -> None:
         AcceptedError("a request", (400,), ("INVALID_ARGUMENT",)),
         AcceptedError("another", (400,), None),
     )
+
+
+def test_the_readme_proof_table_is_what_the_script_prints() -> None:
+    """The README's figure is generated (scripts/proof_table.py --markdown), never hand-kept."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    printed = subprocess.run(
+        [sys.executable, str(root / "scripts" / "proof_table.py"), "--markdown"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert printed in (root / "README.md").read_text(encoding="utf-8")

@@ -1,16 +1,21 @@
 """The Schemathesis property tests (``conformance/suites/test_properties.py``) judge correctly.
 
 The fast tests check how the property tests are set up: which operations they
-cover, which Schemathesis checks they change and how, the narrowed request
-bodies, the state machines' entry points, the failure message, and how file
-requests are steered to live sandbox objects and judged (against a fake sandbox).
+cover, which Schemathesis checks are on (each with its sentence) and how they are
+narrowed, the generation schemas (narrowed, closed to unknown properties), what a
+target may do with each kind of input, fresh client tokens, forward-compatible
+answers, the state machines' entry points, the failure message, the retries of
+502/503/504, and how file requests are steered to live sandbox objects and judged
+(against a fake sandbox).
 
 The slow tests run the suite as a user would (``python -m conformance run`` in a
 subprocess) against the bundled mock: the property tests pass against the
-conforming mock, and fail (exit 1, PROP-CONTRACT or PROP-STATEFUL ``fail`` in
-results.json) against a mock with one rule broken. Each run selects only the
-property tests that judge its flaw, so that it stays quick; the runs go in
-parallel, each against its own mock. No run may print the API session token.
+conforming mock and against each legitimate variant (and a combination), fail
+(exit 1, PROP-CONTRACT or PROP-STATEFUL ``fail`` in results.json) against a mock
+with one rule broken, and end as Error, never Fail, when the mock answers 503.
+Each flaw run selects only the property tests that judge its flaw; variant and
+fault runs use ``--max-examples 5``; the runs go three at a time, each against its
+own mock. No run may print the API session token.
 """
 
 from __future__ import annotations
@@ -33,8 +38,10 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from suite_runner import PASSWORD, USER, SuiteRun, run_suite
 
 from conformance.config import Config
-from conformance.mock import FLAWS, MockServer, MockSettings
+from conformance.mock import FLAWS, Faults, MockServer, MockSettings
+from conformance.mock import VARIANTS as VARIANT_NAMES
 from conformance.suites import _properties as props
+from conformance.suites import _schemathesis_compat as compat
 
 SELECT_ALL = "test_properties"
 CONTRACT = "test_operations_conform_to_contract"
@@ -53,7 +60,7 @@ CASES: dict[str, tuple[str, set[str]]] = {
         {"PROP-CONTRACT", "PROP-STATEFUL"},
     ),
     # not_a_server_error (and status_code_conformance) on bodies that are not valid JSON
-    "malformed-json-500": (f"{CONTRACT} and update_session_fail", {"PROP-CONTRACT"}),
+    "malformed-json-500": (f"{CONTRACT} and download_session_create", {"PROP-CONTRACT"}),
     # response_schema_conformance: get must not return id
     "get-includes-id": (f"{CONTRACT} and download_session_get", {"PROP-CONTRACT"}),
     # response_schema_conformance: format date-time
@@ -75,8 +82,6 @@ CASES: dict[str, tuple[str, set[str]]] = {
         f"{CONTRACT} and update_session_file_list or {STATEFUL} and download-session-file",
         {"PROP-CONTRACT", "PROP-STATEFUL"},
     ),
-    # negative_data_rejection: the add body's name is not empty (the narrowed AddSpec)
-    "empty-file-name-accepted": (f"{CONTRACT} and update_session_file_add", {"PROP-CONTRACT"}),
     # use_after_free: add -> remove -> get finds the removed file
     "remove-keeps-file": (f"{STATEFUL} and update-session-file", {"PROP-STATEFUL"}),
 }
@@ -89,8 +94,56 @@ class PropertyRun:
     tokens: list[str] = field(default_factory=list)
 
 
-def _run(flaws: frozenset[str], k: str, reports: Path, run_id: str) -> PropertyRun:
-    settings = MockSettings(user=USER, password=PASSWORD, flaws=flaws)
+#: Transient faults: the run -> (faults, -k expression). Every fifth request answers 503
+#: (the retries get through); GET /api/session always answers 503 (the retries do not).
+FAULT_RUNS: dict[str, tuple[Faults, str]] = {
+    "unavailable-every-5": (Faults(unavailable_every=5), SELECT_ALL),
+    "session-get-unavailable": (
+        Faults(unavailable_every=1, paths=("/api/session",)),
+        f"{CONTRACT} and session_get",
+    ),
+}
+#: The runs that prove the property tests pass, not how deep they go: few examples.
+QUICK = ("--max-examples", "5")
+#: Legitimate choices of a correct server (the mock's variants) the property tests must pass,
+#: each on its own; then all of them at once (but the other answer to unknown fields).
+VARIANTS = (
+    "unknown-fields-refused",
+    "unknown-fields-unexpected-input",
+    "malformed-json-invalid-request",
+    "client-token-any-format",
+    "progress-unbounded",
+    "resource-busy-400",
+    "content-type-charset",
+    "datetime-offset",
+    "extra-response-fields",
+    "opaque-ids",
+    "malformed-id-400",
+)
+#: Variants about what the property tests never do (transfer bytes, wait for expiry).
+UNRELATED_VARIANTS = frozenset(
+    {"checksum-mismatch-at-upload", "checksum-mismatch-at-complete", "session-timeout-10min"}
+)
+COMBINED = frozenset(VARIANT_NAMES) - UNRELATED_VARIANTS - {"unknown-fields-unexpected-input"}
+VARIANT_RUNS: dict[str, frozenset[str]] = {
+    **{f"variant-{name}": frozenset({name}) for name in VARIANTS},
+    "variants-combined": COMBINED,
+}
+
+
+@dataclass(frozen=True)
+class _Job:
+    k: str
+    flaws: frozenset[str] = frozenset()
+    faults: Faults | None = None
+    variants: frozenset[str] = frozenset()
+    args: tuple[str, ...] = ()
+
+
+def _run(job: _Job, reports: Path, run_id: str) -> PropertyRun:
+    settings = MockSettings(
+        user=USER, password=PASSWORD, flaws=job.flaws, faults=job.faults, variants=job.variants
+    )
     with MockServer(settings) as server:
         tokens: list[str] = []
         login = server.backend.api_sessions.login
@@ -101,20 +154,24 @@ def _run(flaws: frozenset[str], k: str, reports: Path, run_id: str) -> PropertyR
             return token
 
         server.backend.api_sessions.login = recording_login  # type: ignore[method-assign]
-        run = run_suite(reports, "-k", k, target=server.url, run_id=run_id)
+        run = run_suite(reports, "-k", job.k, *job.args, target=server.url, run_id=run_id)
     return PropertyRun(run, tokens)
 
 
 @pytest.fixture(scope="module")
 def property_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PropertyRun]:
-    """``"conforming"`` and each flaw of CASES -> its run, all run in parallel."""
+    """``"conforming"``, each flaw of CASES and each run of FAULT_RUNS and VARIANT_RUNS -> its
+    run, three at a time."""
     reports = tmp_path_factory.mktemp("property-suite")
-    jobs: dict[str, tuple[frozenset[str], str]] = {"conforming": (frozenset(), SELECT_ALL)}
-    jobs |= {flaw: (frozenset({flaw}), k) for flaw, (k, _) in CASES.items()}
+    jobs: dict[str, _Job] = {"conforming": _Job(SELECT_ALL)}
+    jobs |= {flaw: _Job(k, flaws=frozenset({flaw})) for flaw, (k, _) in CASES.items()}
+    jobs |= {name: _Job(k, faults=faults, args=QUICK) for name, (faults, k) in FAULT_RUNS.items()}
+    jobs |= {
+        name: _Job(SELECT_ALL, variants=variants, args=QUICK)
+        for name, variants in VARIANT_RUNS.items()
+    }
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {
-            name: pool.submit(_run, flaws, k, reports, name) for name, (flaws, k) in jobs.items()
-        }
+        futures = {name: pool.submit(_run, job, reports, name) for name, job in jobs.items()}
         return {name: future.result() for name, future in futures.items()}
 
 
@@ -183,6 +240,48 @@ def test_property_runs_never_print_the_session_token(
     assert not any(token in printed for token in conforming.tokens)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("run_name", list(VARIANT_RUNS))
+def test_property_tests_pass_against_a_server_that_chooses_differently(
+    run_name: str, property_runs: dict[str, PropertyRun]
+) -> None:
+    run = property_runs[run_name].run
+    assert run.returncode == 0, run.explain()
+    statuses = run.statuses()
+    assert statuses["PROP-CONTRACT"] == statuses["PROP-STATEFUL"] == "pass", run.explain()
+    tests = [t for t in run.results["tests"] if "test_properties.py" in t["nodeid"]]
+    assert len(tests) == len(props.contract_operation_ids()) + len(props.WORKFLOW_FRAGMENTS)
+    assert all(t["status"] == "pass" for t in tests), run.explain()
+
+
+def test_variant_runs_name_real_mock_variants() -> None:
+    assert set(VARIANTS) | UNRELATED_VARIANTS <= set(VARIANT_NAMES)
+    assert set(VARIANTS) - {"unknown-fields-unexpected-input"} <= COMBINED
+
+
+@pytest.mark.slow
+def test_property_tests_report_a_transient_outage_as_error_never_fail(
+    property_runs: dict[str, PropertyRun],
+) -> None:
+    # Every fifth request answers 503: retried as the client retries; whatever is left
+    # is Error (target unavailable), never Fail.
+    run = property_runs["unavailable-every-5"].run
+    statuses = run.statuses()
+    assert {statuses["PROP-CONTRACT"], statuses["PROP-STATEFUL"]} <= {"pass", "error"}, (
+        run.explain()
+    )
+    tests = [t for t in run.results["tests"] if "test_properties.py" in t["nodeid"]]
+    assert len(tests) == len(props.contract_operation_ids()) + len(props.WORKFLOW_FRAGMENTS)
+    assert not [t for t in tests if t["status"] == "fail"], run.explain()
+    # An operation that answers 503 to every try is an Error that says why.
+    run = property_runs["session-get-unavailable"].run
+    assert run.statuses()["PROP-CONTRACT"] == "error", run.explain()
+    (test,) = [t for t in run.results["tests"] if t["nodeid"].endswith("[session_get]")]
+    assert test["status"] == "error"
+    assert "target unavailable" in test["message"] and "503 3 times" in test["message"]
+    assert run.returncode != 1, run.explain()
+
+
 def test_every_case_is_a_real_mock_flaw() -> None:
     assert set(CASES) <= set(FLAWS)
 
@@ -230,20 +329,22 @@ def test_checks_differ_from_schemathesis_defaults_only_where_the_contract_needs_
         return schema.config.checks_config_for(operation=operation, phase=phase)
 
     get = checks("update_session_get", "fuzzing")
-    for name in (
-        "not_a_server_error",
-        "status_code_conformance",
-        "content_type_conformance",
-        "response_schema_conformance",
-        "negative_data_rejection",
-        "positive_data_acceptance",
-        "use_after_free",
-        "ensure_resource_availability",
-        "ignored_auth",
-    ):
+    # Every check Schemathesis knows is either judged (on, with its sentence) or not (off,
+    # with the reason); the suite's own checks are judged.
+    known = set(compat.registered_check_names())
+    assert set(props.JUDGED) >= known - set(props.NOT_JUDGED)
+    assert set(props.JUDGED) - known == {
+        "documented_or_standard_response",
+        "sandbox_object_found",
+        "deleted_session_gone",
+        "documented_status",
+    }
+    assert not set(props.JUDGED) & set(props.NOT_JUDGED)
+    for name in known & set(props.JUDGED):
         assert get.get_by_name(name=name).enabled, name
-    assert not get.unsupported_method.enabled
-    assert not get.allow_header_conformance.enabled
+    for name in known & set(props.NOT_JUDGED):
+        assert not get.get_by_name(name=name).enabled, name
+    assert all(judged.sentence and judged.source for judged in props.JUDGED.values())
     # A valid request may meet the session's state (400) only where the state decides ...
     assert "400" not in get.positive_data_acceptance.expected_statuses
     assert (
@@ -347,10 +448,12 @@ def test_check_failure_carries_the_report_and_how_to_reproduce() -> None:
     assert props.check_failure(flaky, [], what="x", reproduce="y") is None
 
 
-def _response(status: int, body: Any) -> schemathesis.Response:
+def _response(
+    status: int, body: Any, *, content_type: str = "application/json"
+) -> schemathesis.Response:
     return schemathesis.Response(
         status_code=status,
-        headers={"content-type": ["application/json"]},
+        headers={"content-type": [content_type]},
         content=json.dumps(body).encode(),
         request=None,  # type: ignore[arg-type]
         elapsed=0.0,
@@ -398,7 +501,7 @@ class _FakeContent:
 
 def _shaper(**changes: Any) -> props.CaseShaper:
     settings: dict[str, Any] = {"live_every": 1, "keep_random_every": 0, **changes}
-    return props.CaseShaper(_FakeSandbox(), "r", _FakeContent(), **settings)  # type: ignore[arg-type]
+    return props.CaseShaper(_FakeSandbox(), _FakeContent(), **settings)  # type: ignore[arg-type]
 
 
 def _case(schema: Any, operation_id: str, **parts: Any) -> Any:
@@ -506,7 +609,7 @@ def test_acceptance_is_not_judged_for_unknown_names_and_odd_add_names(
 
 def test_a_404_for_a_live_sandbox_object_fails(schema_of: Callable[[str], Any]) -> None:
     shaper = _shaper()
-    check = shaper.additional_checks()[0]
+    check = props.sandbox_object_found(shaper)
     schema = schema_of(props.UPDATE_FILE_FRAGMENT)
     get = _case(
         schema,
@@ -590,3 +693,265 @@ def test_generation_does_not_depend_on_the_suites_own_literals() -> None:
     with props.code_independent_generation():
         assert len(providers._get_local_constants()) == 0
     assert providers._get_local_constants is original
+
+
+# -- fast: what a target may do with an input, and forward-compatible answers ------------------
+def _body_schema(document: dict[str, Any], operation_id: str) -> Any:
+    for item in document["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
+                return operation["requestBody"]["content"]["application/json"]["schema"]
+    raise KeyError(operation_id)
+
+
+def test_valid_request_bodies_carry_no_unknown_property() -> None:
+    updates = props.generation_document(props.UPDATE_FRAGMENT)
+    create = _body_schema(updates, "update_session_create")
+    assert create["additionalProperties"] is False
+    assert create["properties"]["warning_behavior"]["items"]["additionalProperties"] is False
+    assert _body_schema(updates, "update_session_keep_alive")["additionalProperties"] is False
+    files = props.generation_document(props.UPDATE_FILE_FRAGMENT)
+    add = _body_schema(files, "update_session_file_add")
+    assert add["properties"]["checksum_info"]["additionalProperties"] is False
+    # The components (and so every response schema) stay open to new properties.
+    assert "additionalProperties" not in updates["components"]["schemas"]["UpdateSessionModel"]
+
+
+def test_only_documented_refusals_are_judged_as_must_refuse(
+    schema_of: Callable[[str], Any],
+) -> None:
+    judged = props.InputJudgement
+    updates, files = schema_of(props.UPDATE_FRAGMENT), schema_of(props.UPDATE_FILE_FRAGMENT)
+    sid = {"update_session_id": "us-1"}
+    unknown_warning = {"type": "NOT_A_WARNING_TYPE", "ignored": True}
+    cases: list[tuple[Any, str, dict[str, Any], Any]] = [
+        (updates, "update_session_create", {"body": {"library_item_id": "i"}}, judged.MUST_ACCEPT),
+        # wrong JSON type, missing required field, value outside a documented enum
+        (updates, "update_session_create", {"body": {"library_item_id": 5}}, judged.MUST_REFUSE),
+        (updates, "update_session_create", {"body": {}}, judged.MUST_REFUSE),
+        (
+            updates,
+            "update_session_create",
+            {"body": {"library_item_id": "i", "warning_behavior": [unknown_warning]}},
+            judged.MUST_REFUSE,
+        ),
+        # an unknown property, a client_token that is no UUID: the target may do either
+        (
+            updates,
+            "update_session_create",
+            {"body": {"library_item_id": "i", "surprise": 1}},
+            judged.OPEN,
+        ),
+        (
+            updates,
+            "update_session_create",
+            {"body": {"library_item_id": "i"}, "query": {"client_token": "not-a-uuid"}},
+            judged.OPEN,
+        ),
+        # an undocumented range: not sent (an accepted 101 would be echoed by get)
+        (
+            updates,
+            "update_session_keep_alive",
+            {"path_parameters": sid, "body": {"client_progress": 101}},
+            judged.NOT_SENT,
+        ),
+        (
+            files,
+            "update_session_file_add",
+            {"path_parameters": sid, "body": {"name": "a", "source_type": "PUSH", "size": -1}},
+            judged.NOT_SENT,
+        ),
+        # an empty file name: a SHOULD (USF-ADD-EMPTY-NAME-400), not sent here
+        (
+            files,
+            "update_session_file_add",
+            {"path_parameters": sid, "body": {"name": "", "source_type": "PUSH"}},
+            judged.NOT_SENT,
+        ),
+    ]
+    for schema, operation_id, parts, expected in cases:
+        case = _case(schema, operation_id, media_type="application/json", **parts)
+        assert props.judge_input(case) is expected, (operation_id, parts)
+    # The checks follow: acceptance only for MUST_ACCEPT, refusal only for MUST_REFUSE.
+    shaper = _shaper()
+    for body, accept, refuse in (
+        ({"library_item_id": "i"}, True, False),
+        ({"library_item_id": "i", "surprise": 1}, False, False),
+        ({"library_item_id": 5}, False, True),
+    ):
+        case = _case(updates, "update_session_create", body=body, media_type="application/json")
+        assert shaper.shape(case)
+        excluded = shaper.excluded_checks(case)
+        assert (positive_data_acceptance not in excluded) is accept, body
+        assert (compat.negative_data_rejection not in excluded) is refuse, body
+    keep_alive = _case(
+        updates,
+        "update_session_keep_alive",
+        path_parameters=sid,
+        body={"client_progress": 101},
+        media_type="application/json",
+    )
+    assert not shaper.shape(keep_alive)
+
+
+def test_every_request_carries_a_fresh_client_token(schema_of: Callable[[str], Any]) -> None:
+    shaper = _shaper()
+    schema = schema_of(props.UPDATE_FRAGMENT)
+    token = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    sent = []
+    for n, (query, headers) in enumerate(
+        (
+            ({"client_token": token}, {}),
+            ({"client_token": token}, {"Client-Token": token}),
+            ({}, {"Client-Token": token}),
+            ({"client_token": "abc"}, {}),
+        )
+    ):
+        case = _case(
+            schema,
+            "update_session_create",
+            body={"library_item_id": f"i{n}"},
+            query=dict(query),
+            headers=dict(headers),
+            media_type="application/json",
+        )
+        assert shaper.shape(case)
+        assert not ("client_token" in case.query and "Client-Token" in case.headers)
+        sent.append(case.query.get("client_token") or case.headers.get("Client-Token"))
+    assert len(set(sent)) == len(sent) and token not in sent
+    assert all(props.fresh_token(token) != props.fresh_token(token) for _ in range(3))
+    # A UUID stays a UUID, anything else stays no UUID.
+    assert re.fullmatch(r"[0-9a-f-]{36}", sent[0])
+    assert sent[3].startswith("abc-") and not re.fullmatch(r"[0-9a-f-]{36}", sent[3])
+
+
+def _vapi_error(error_type: str) -> dict[str, Any]:
+    return {
+        "error_type": error_type,
+        "messages": [{"id": "x", "default_message": "no", "args": []}],
+    }
+
+
+def test_an_undocumented_standard_error_passes_when_its_status_is_standard(
+    schema_of: Callable[[str], Any],
+) -> None:
+    schema = schema_of(props.UPDATE_FRAGMENT)
+    create = _case(schema, "update_session_create", body={"library_item_id": "i"})
+    check = props.documented_or_standard_response
+    for error_type in ("INVALID_REQUEST", "UNEXPECTED_INPUT", "INVALID_ARGUMENT"):
+        assert check(NO_CONTEXT, _response(400, _vapi_error(error_type)), create) is None
+    # NOT_FOUND's standard status is 404, not 400; a body that is no vAPI error fails too.
+    with pytest.raises(AssertionError):
+        check(NO_CONTEXT, _response(400, _vapi_error("NOT_FOUND")), create)
+    with pytest.raises(AssertionError):
+        check(NO_CONTEXT, _response(400, {"error": "bad"}), create)
+    # The documented bodies are judged as before.
+    get = _case(schema, "update_session_get", path_parameters={"update_session_id": "x"})
+    with pytest.raises(AssertionError):
+        check(NO_CONTEXT, _response(200, {"state": "ACTIVE"}), get)
+
+
+def test_forward_compatible_answers_pass(schema_of: Callable[[str], Any]) -> None:
+    from schemathesis.specs.openapi.checks import content_type_conformance
+
+    schema = schema_of(props.UPDATE_FRAGMENT)
+    get = _case(schema, "update_session_get", path_parameters={"update_session_id": "x"})
+    info = {
+        "library_item_id": "item:7",
+        "library_item_content_version": "1",
+        "client_progress": 0,
+        "state": "ACTIVE",
+        "expiration_time": "2026-12-06T05:21:09+00:00",  # an offset, no fractions
+        "new_field_of_a_later_release": {"x": 1},
+    }
+    response = _response(200, info, content_type="application/json; charset=utf-8")
+    assert props.documented_or_standard_response(NO_CONTEXT, response, get) is None
+    assert content_type_conformance(NO_CONTEXT, response, get) is None
+    for moment in ("2026-12-06T05:21:09.123456Z", "2026-12-06t05:21:09-07:30"):
+        answer = _response(200, {**info, "expiration_time": moment})
+        assert props.documented_or_standard_response(NO_CONTEXT, answer, get) is None, moment
+    # ... while a date-time without a zone is no RFC 3339 date-time.
+    with pytest.raises(AssertionError):
+        no_zone = _response(200, {**info, "expiration_time": "2026-12-06T05:21:09"})
+        props.documented_or_standard_response(NO_CONTEXT, no_zone, get)
+
+
+def test_the_catalog_names_every_judged_check_under_its_requirement() -> None:
+    from conformance.catalog import catalog
+
+    entries = {r.id: r for r in catalog().requirements if r.id.startswith("PROP-")}
+    for name, judged in props.JUDGED.items():
+        requirement = "PROP-STATEFUL" if judged.stateful_only else "PROP-CONTRACT"
+        assert name in entries[requirement].text, (name, requirement)
+    for name in props.NOT_JUDGED:
+        assert name in (entries["PROP-CONTRACT"].accepts or ""), name
+
+
+def test_unavailable_answers_are_retried_then_noted() -> None:
+    # Every second request answers 503: the retry gets through, nothing is noted.
+    settings = MockSettings(user=USER, password=PASSWORD, faults=Faults(unavailable_every=2))
+    with MockServer(settings) as server:
+        http = props.TargetHttp(verify=True, retries=2, delay=0)
+        answers = [http.get(f"{server.url}/api/session").status_code for _ in range(4)]
+        assert answers == [401] * 4 and http.unavailable == []
+    # Every request answers 503: three tries, then the answer is noted (an Error, not a Fail).
+    settings = MockSettings(user=USER, password=PASSWORD, faults=Faults(unavailable_every=1))
+    with MockServer(settings) as server:
+        http = props.TargetHttp(verify=True, retries=2, delay=0)
+        assert http.get(f"{server.url}/api/session").status_code == 503
+        assert len(http.unavailable) == 1 and "503 3 times" in http.unavailable[0]
+
+
+def test_a_deleted_session_that_still_answers_fails(schema_of: Callable[[str], Any]) -> None:
+    shaper = _shaper(skip_repeats=False)  # as in the stateful test: a repeat is a new step
+    check = props.deleted_session_gone(shaper)
+    schema = schema_of(props.UPDATE_FRAGMENT)
+    sid = {"update_session_id": "us-9"}
+    delete = _case(schema, "update_session_delete", path_parameters=dict(sid))
+    shaper.shape(delete, linked=True)
+    assert check(NO_CONTEXT, _response(204, None), delete) is None  # the delete itself
+    shaper.record(delete, _response(204, None))
+    for operation_id, status, body, fails in (
+        ("update_session_delete", 204, None, True),
+        ("update_session_complete", 204, None, True),
+        ("update_session_cancel", 400, _vapi_error("NOT_ALLOWED_IN_CURRENT_STATE"), True),
+        ("update_session_complete", 404, _vapi_error("NOT_FOUND"), False),
+        ("update_session_fail", 400, _vapi_error("INVALID_ARGUMENT"), False),
+    ):
+        later = _case(schema, operation_id, path_parameters=dict(sid))
+        shaper.shape(later, linked=True)
+        if fails:
+            with pytest.raises(props.DeletedSessionFound, match="an earlier delete removed"):
+                check(NO_CONTEXT, _response(status, body), later)
+        else:
+            assert check(NO_CONTEXT, _response(status, body), later) is None
+    # A delete that was refused (the session was ACTIVE) removed nothing.
+    other = {"update_session_id": "us-10"}
+    refused = _case(schema, "update_session_delete", path_parameters=dict(other))
+    shaper.shape(refused, linked=True)
+    shaper.record(refused, _response(400, _vapi_error("NOT_ALLOWED_IN_CURRENT_STATE")))
+    get = _case(schema, "update_session_get", path_parameters=dict(other))
+    shaper.shape(get, linked=True)
+    assert check(NO_CONTEXT, _response(200, {}), get) is None
+
+
+def test_a_generated_id_may_be_refused_as_malformed(schema_of: Callable[[str], Any]) -> None:
+    shaper = _shaper()
+    check = props.documented_status(shaper)
+    schema = schema_of(props.UPDATE_FRAGMENT)
+    invalid = _vapi_error("INVALID_ARGUMENT")
+    # An id the target never gave: 404 (unknown) or 400 (malformed) both conform ...
+    random = _case(schema, "update_session_get", path_parameters={"update_session_id": "0"})
+    shaper.shape(random, linked=True)
+    assert check(NO_CONTEXT, _response(404, _vapi_error("NOT_FOUND")), random) is None
+    assert check(NO_CONTEXT, _response(400, invalid), random) is None
+    assert positive_data_acceptance in shaper.excluded_checks(random)
+    # ... but not a 400 that is no standard error, nor a 400 for the target's own id.
+    with pytest.raises(AssertionError):
+        check(NO_CONTEXT, _response(400, {"error": "malformed"}), random)
+    live = _case(schema, "update_session_get", path_parameters={"update_session_id": "x"})
+    shaper.shape(live)
+    assert live.path_parameters["update_session_id"].startswith("us-")
+    with pytest.raises(AssertionError):
+        check(NO_CONTEXT, _response(400, invalid), live)
+    assert positive_data_acceptance not in shaper.excluded_checks(live)

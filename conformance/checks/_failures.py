@@ -70,10 +70,18 @@ class ConformanceFailure(AssertionError):
 class ConformanceFailures(AssertionError):
     """Several failures found by one test (soft checks let a test go on after one)."""
 
-    def __init__(self, failures: list[ConformanceFailure], *, stopped: bool = False) -> None:
+    def __init__(
+        self,
+        failures: list[ConformanceFailure],
+        *,
+        stopped: bool = False,
+        judged: frozenset[str] = frozenset(),
+    ) -> None:
         self.failures = list(failures)
         #: True when the last failure stopped the test (the others were soft)
         self.stopped = stopped
+        #: requirements whose checks had passed before the test stopped: judged, not "not judged"
+        self.judged = judged
         text = "\n\n".join(f.render() for f in self.failures)
         super().__init__(f"{len(self.failures)} conformance failure(s):\n{text}")
 

@@ -2,6 +2,7 @@
 
 from ._client import SESSION_HEADER, VcenterClient
 from ._exceptions import (
+    CleanupIncomplete,
     ClientError,
     LoginFailed,
     RequestTimeout,
@@ -33,6 +34,7 @@ __all__ = [
     "REDACTED",
     "SESSION_HEADER",
     "UPDATE_SESSION_PATH",
+    "CleanupIncomplete",
     "ClientError",
     "Download",
     "DownloadSessionApi",

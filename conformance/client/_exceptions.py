@@ -7,7 +7,8 @@ Hierarchy::
     │   └── RequestTimeout      no answer within the configured timeout
     ├── LoginFailed             POST /api/session did not give a session token
     ├── ServiceUnavailable      502/503/504 even after retries: the service is down
-    └── UnexpectedResponse      a setup call answered with something unusable
+    ├── UnexpectedResponse      a setup call answered with something unusable
+    └── CleanupIncomplete       the run could not remove everything it created
 
 None of these means "the target does not conform": the suite reports them as
 Error, never as Fail. Conformance failures live in ``conformance.checks``.
@@ -52,3 +53,8 @@ class UnexpectedResponse(ClientError):
     def __init__(self, message: str, exchange: Exchange) -> None:
         super().__init__(message)
         self.exchange = exchange
+
+
+class CleanupIncomplete(ClientError):
+    """The target refused to remove what the run created: an Error of the run, not of the
+    test that happened to be last (its requirements were judged before)."""

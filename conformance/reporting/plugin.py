@@ -22,7 +22,7 @@ import pytest
 from conformance import __version__
 from conformance.catalog import Catalog
 from conformance.checks import ConformanceFailure, ConformanceFailures, contract
-from conformance.client import GLOBAL_REDACTOR, Exchange, Redactor
+from conformance.client import GLOBAL_REDACTOR, CleanupIncomplete, Exchange, Redactor
 from conformance.config import Config
 from conformance.profiles import Profile
 
@@ -115,6 +115,13 @@ class ConformancePlugin:
         outcome.duration_s += report.duration
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self._classify(outcome, call, report)
+        elif report.when == "teardown" and report.failed and _cleanup_failed(call):
+            # The run's cleanup, in the last test's teardown: an Error of the run.
+            cleanup = CaseOutcome("(cleanup)", "cleanup", [], Status.ERROR)
+            cleanup.message = self.redactor.redact(_exception_text(call))
+            self.outcomes[cleanup.nodeid] = cleanup
+            if self.worker:
+                report.vcc_run_outcome = {**cleanup.to_dict(), "name": cleanup.name}
         elif report.when == "teardown" and report.failed and outcome.status is Status.PASS:
             outcome.status = Status.ERROR
             outcome.message = f"teardown: {_exception_text(call)}"
@@ -180,20 +187,22 @@ class ConformancePlugin:
     # -- parallel runs (pytest-xdist) -------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """On the controller of a parallel run: a worker's outcome, as it classified it."""
-        data = getattr(report, "vcc_outcome", None)
-        if self.worker or not isinstance(data, dict):
+        if self.worker:
             return
-        self.outcomes[report.nodeid] = CaseOutcome(
-            nodeid=data["nodeid"],
-            name=data["name"],
-            requirements=list(data["requirements"]),
-            status=Status(data["status"]),
-            message=data["message"],
-            failures=list(data["failures"]),
-            not_judged=list(data["not_judged"]),
-            duration_s=float(data["duration_s"]),
-            seed=data["seed"],
-        )
+        for name in ("vcc_outcome", "vcc_run_outcome"):  # the test's; the run's (cleanup)
+            data = getattr(report, name, None)
+            if isinstance(data, dict):
+                self.outcomes[data["nodeid"]] = CaseOutcome(
+                    nodeid=data["nodeid"],
+                    name=data["name"],
+                    requirements=list(data["requirements"]),
+                    status=Status(data["status"]),
+                    message=data["message"],
+                    failures=list(data["failures"]),
+                    not_judged=list(data["not_judged"]),
+                    duration_s=float(data["duration_s"]),
+                    seed=data["seed"],
+                )
 
     def worker_output(self) -> dict[str, Any]:
         """What a worker sends the controller when it is done (plain data)."""
@@ -235,7 +244,9 @@ class ConformancePlugin:
             outcome.status = Status.FAIL
             outcome.failures = [f.to_dict() for f in exc.failures]
             if exc.stopped:
-                outcome.not_judged = _not_judged(outcome, exc.failures[-1].requirement_id)
+                outcome.not_judged = _not_judged(
+                    outcome, exc.failures[-1].requirement_id, exc.judged
+                )
         elif isinstance(exc, ConformanceFailure):
             outcome.status = Status.FAIL
             outcome.failures = [exc.to_dict()]
@@ -508,14 +519,22 @@ def settings_from_wire(data: dict[str, Any]) -> Config:
     return Config(**values)
 
 
-def _not_judged(outcome: CaseOutcome, failed_requirement: str) -> list[str]:
-    return [r for r in outcome.requirements if r != failed_requirement]
+def _not_judged(
+    outcome: CaseOutcome, failed_requirement: str, judged: frozenset[str] = frozenset()
+) -> list[str]:
+    """The cited requirements the stopped test never got to: not the one that failed, and
+    not those whose checks had all passed before it stopped."""
+    return [r for r in outcome.requirements if r != failed_requirement and r not in judged]
 
 
 def _is_conformance_failure(call: pytest.CallInfo[None]) -> bool:
     return call.excinfo is not None and isinstance(
         call.excinfo.value, (ConformanceFailure, ConformanceFailures)
     )
+
+
+def _cleanup_failed(call: pytest.CallInfo[None]) -> bool:
+    return call.excinfo is not None and isinstance(call.excinfo.value, CleanupIncomplete)
 
 
 def _exception_text(call: pytest.CallInfo[None]) -> str:

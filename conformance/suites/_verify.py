@@ -29,6 +29,8 @@ from conformance.client import Exchange, SessionApi
 class Verifier:
     def __init__(self) -> None:
         self.failures: list[ConformanceFailure] = []
+        #: requirements with at least one check passed (and none failed) in this test
+        self.judged: set[str] = set()
         #: the last exchange judged: what a later ``that()`` failure shows by default
         self.last_exchange: Exchange | None = None
 
@@ -61,6 +63,7 @@ class Verifier:
         if operation_id is not None:
             check_response_schema(exchange, operation_id, requirement, datetimes=False)
             self.soft(check_response_datetimes, exchange, operation_id)
+        self.judged.add(requirement)
         return exchange.json
 
     def void(self, exchange: Exchange, requirement: str, what: str) -> None:
@@ -68,6 +71,7 @@ class Verifier:
         as the docs say, 204 with no body (soft, under WIRE-VOID-204)."""
         self.last_exchange = exchange
         check_status(exchange, range(200, 300), requirement, what)
+        self.judged.add(requirement)
         self.soft(check_status, exchange, 204, "WIRE-VOID-204", what)
         self.soft(
             check_that,
@@ -111,6 +115,7 @@ class Verifier:
         types = [error_type] if isinstance(error_type, str) else sorted(error_type)
         self.soft(check_error_body, exchange, types[0] if len(types) == 1 else None)
         check_error_type(exchange, error_type, requirement, what)
+        self.judged.add(requirement)
 
     def that(
         self,
@@ -130,6 +135,7 @@ class Verifier:
             actual=actual,
             exchange=exchange or self.last_exchange,
         )
+        self.judged.add(requirement)
 
 
 def accepted_errors(requirement: str) -> tuple[AcceptedError, ...]:

@@ -20,7 +20,7 @@ import pytest
 
 from conformance.catalog import catalog
 from conformance.checks import ConformanceFailure, ConformanceFailures
-from conformance.client import ClientError, Exchange, VcenterApi, VcenterClient
+from conformance.client import CleanupIncomplete, ClientError, Exchange, VcenterApi, VcenterClient
 from conformance.config import Config, ConfigError, load_config
 from conformance.profiles import ProfileError, load_profile
 from conformance.reporting.plugin import (
@@ -139,8 +139,10 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[None]:
     try:
         result = yield
     except ConformanceFailure as hard:
-        if verifier is not None and verifier.failures:
-            raise ConformanceFailures([*verifier.failures, hard], stopped=True) from None
+        if verifier is not None:
+            raise ConformanceFailures(
+                [*verifier.failures, hard], stopped=True, judged=frozenset(verifier.judged)
+            ) from None
         raise
     if verifier is not None and verifier.failures:
         raise ConformanceFailures(verifier.failures)
@@ -222,11 +224,10 @@ def sandbox(api: VcenterApi, settings: Config) -> Iterator[Sandbox]:
     finally:
         problems = box.cleanup()
         if problems:
-            pytest.fail(
+            raise CleanupIncomplete(
                 "cleanup could not remove: "
                 + "; ".join(problems)
-                + f" (run `vcenter-conformance cleanup` for prefix {settings.run_prefix})",
-                pytrace=False,
+                + f" (run `vcenter-conformance cleanup` for prefix {settings.run_prefix})"
             )
 
 

@@ -8,7 +8,9 @@ walks the OpenAPI links of the session and session-file fragments from the
 creates, the file adds and the download file prepare. Both generate from a fixed seed,
 are sized by ``max_examples`` (``--max-examples 200`` goes deeper) and run only
 when property tests are on (the ``fuzz`` marker; ``--no-property-tests``). How
-the checks are set up, and why, is in ``_properties.py``.
+the checks are set up, and why, is in ``_properties_policy.py``; a 502/503/504 that
+outlives the client's retries, or a request without an answer, makes a test an Error
+(target unavailable), not a Fail.
 """
 
 from __future__ import annotations
@@ -17,14 +19,13 @@ import functools
 from collections.abc import Callable, Iterator
 
 import pytest
-import requests
-from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from conformance.client import VcenterClient
 from conformance.config import Config
 from conformance.sandbox import Sandbox
 
 from . import _properties as props
+from ._schemathesis_compat import OpenApiSchema
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.destructive]
 
@@ -49,10 +50,12 @@ def content(settings: Config, sandbox: Sandbox) -> props.SandboxContent:
 
 
 @pytest.fixture
-def http(settings: Config) -> Iterator[requests.Session]:
-    """One keep-alive connection pool for the generated requests."""
-    session = requests.Session()
-    session.verify = settings.tls_verify
+def http(settings: Config, client: VcenterClient) -> Iterator[props.TargetHttp]:
+    """One keep-alive connection pool for the generated requests, retrying 502/503/504 as the
+    client does; what stays unavailable makes the test an Error (``props.TargetUnavailable``)."""
+    session = props.TargetHttp(
+        verify=settings.tls_verify, retries=client.unavailable_retries, delay=client.retry_delay
+    )
     yield session
     session.close()
 
@@ -72,10 +75,10 @@ def test_operations_conform_to_contract(
     schemas: Callable[[str], OpenApiSchema],
     sandbox: Sandbox,
     content: props.SandboxContent,
-    http: requests.Session,
+    http: props.TargetHttp,
 ) -> None:
     operation = schemas(props.fragment_of(operation_id)).find_operation_by_id(operation_id)
-    shaper = props.CaseShaper(sandbox, settings.run_id, content)
+    shaper = props.CaseShaper(sandbox, content)
     props.run_operation(
         operation,
         shaper,
@@ -95,22 +98,20 @@ def test_stateful_session_workflows(
     schemas: Callable[[str], OpenApiSchema],
     sandbox: Sandbox,
     content: props.SandboxContent,
-    http: requests.Session,
+    http: props.TargetHttp,
 ) -> None:
     scenarios, steps = props.workflow_size(settings.max_examples)
     schema = schemas(fragment)
-    # A create always gets a fresh item and token: the answers of a scenario must not
-    # depend on earlier scenarios (Hypothesis raises Flaky when replayed choices meet
-    # other answers, e.g. an idempotent repeat of an old create). A file root always
-    # acts on the live session (adds get plain names, a prepare an existing file).
+    # A create always gets a fresh item (and, as every request, a fresh token): the
+    # answers of a scenario must not depend on earlier scenarios (Hypothesis raises
+    # Flaky when replayed choices meet other answers). A file root always acts on the
+    # live session (adds get plain names, a prepare an existing file).
     shaper = props.CaseShaper(
         sandbox,
-        settings.run_id,
         content,
         live_every=1,
         keep_random_every=0,
         busy_every=0,
-        fresh_tokens=True,
         skip_repeats=False,
         plain_names=True,
     )

@@ -111,8 +111,12 @@ def test_update_session_create_after_cancel_succeeds(
     require(api.update_sessions.cancel(update_session), 204, "cancel of the first session")
     exchange = api.update_sessions.create({"library_item_id": item})
     sandbox.track_created(exchange, "update")
+    # any 2xx: the exact 201 is US-CREATE-201's
     verify.success(
-        exchange, 201, "US-NEW-AFTER-TERMINAL", "update session create after the previous ended"
+        exchange,
+        range(200, 300),
+        "US-NEW-AFTER-TERMINAL",
+        "update session create after the previous ended",
     )
 
 
@@ -471,7 +475,9 @@ def test_update_session_create_with_same_client_token_returns_same_id(
         {"library_item_id": item}, client_token=token, token_in_header=in_header
     )
     sandbox.track_created(first, "update")
-    first_id = verify.success(first, 201, req, f"create with a client_token in the {where}")
+    first_id = verify.success(
+        first, range(200, 300), req, f"create with a client_token in the {where}"
+    )
     again = api.update_sessions.create(
         {"library_item_id": item}, client_token=token, token_in_header=in_header
     )
