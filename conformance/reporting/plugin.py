@@ -63,6 +63,9 @@ def requirement_ids(item: pytest.Item) -> list[str]:
 class ConformancePlugin:
     """Collects outcomes during the run and writes the results at its end."""
 
+    #: an xdist worker of a parallel run (set in ``__init__``; False for a serial run)
+    worker = False
+
     def __init__(
         self,
         settings: Config,
