@@ -10,7 +10,9 @@ Starts three servers in subprocesses, all uvicorn with httptools and uvloop on l
 * ``bare``: Starlette with nothing but a streaming sink (drains the body) and source
   (streams one block of zeros over and over): the framework's ceiling;
 * ``bare+file``: Starlette doing the obvious file I/O and nothing else: the sink writes
-  each chunk to a file, the source is ``FileResponse`` of that file.
+  each chunk to a file, the source is ``FileResponse`` of that file;
+* ``bare+sha1``: the same, and the sink also SHA1s each chunk: the mock's work on an upload
+  (hash + write), done the obvious way, in the event loop.
 
 In one run it PUTs ``--size`` bytes to each and GETs them back; the client streams one
 1 MiB block over ``http.client``, never the whole payload. Prints MB/s (10^6 bytes/s) per
@@ -104,12 +106,22 @@ def bare_app(data_dir: str | None) -> Any:
     async def file_source(request: Request) -> Response:
         return FileResponse(path, media_type=OCTETS)
 
+    async def hashing_sink(request: Request) -> Response:
+        digest = hashlib.sha1()
+        with open(path, "wb") as file:
+            async for chunk in request.stream():
+                digest.update(chunk)
+                file.write(chunk)
+        return PlainTextResponse(digest.hexdigest())
+
     return Starlette(
         routes=[
             Route("/data", sink, methods=["PUT"]),
             Route("/data", source),
             Route("/file", file_sink, methods=["PUT"]),
             Route("/file", file_source),
+            Route("/hashed", hashing_sink, methods=["PUT"]),
+            Route("/hashed", file_source),
         ]
     )
 
@@ -339,7 +351,7 @@ def default_data_dir() -> str | None:
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
-SERVERS = ("mock", "bare", "bare+file")
+SERVERS = ("mock", "bare", "bare+file", "bare+sha1")
 DIRECTIONS = (("up", "upload"), ("down", "download"))
 
 
@@ -360,6 +372,9 @@ def one_round(
     results["bare+file", "up"] = measured(bare, size, partial(put, bare.port, "/file", size))
     download = partial(get, bare.port, "/file", size, checksum if verify else None)
     results["bare+file", "down"] = measured(bare, size, download)
+    results["bare+sha1", "up"] = measured(bare, size, partial(put, bare.port, "/hashed", size))
+    download = partial(get, bare.port, "/hashed", size, checksum if verify else None)
+    results["bare+sha1", "down"] = measured(bare, size, download)
     return results
 
 
@@ -417,9 +432,11 @@ def main() -> int:
             print(f"{label:10}{server:<11}{result.mbps:7.0f}{result.cpu_per_gib:11.2f}")
     ratios = {d: best["mock", d].mbps / best["bare", d].mbps for d, _ in DIRECTIONS}
     to_file = {d: best["mock", d].mbps / best["bare+file", d].mbps for d, _ in DIRECTIONS}
+    hashed = best["mock", "up"].mbps / best["bare+sha1", "up"].mbps
     print(
         f"mock/bare: upload {ratios['up']:.2f}, download {ratios['down']:.2f}; "
-        f"mock/bare+file: upload {to_file['up']:.2f}, download {to_file['down']:.2f}"
+        f"mock/bare+file: upload {to_file['up']:.2f}, download {to_file['down']:.2f}; "
+        f"mock/bare+sha1: upload {hashed:.2f}"
     )
     print(f"mock peak RSS: {peak / MIB:.1f} MiB (VmHWM)")
     met = min(ratios.values()) >= 0.7 and peak < 100 * MIB

@@ -79,6 +79,8 @@ def _config_from(args: argparse.Namespace) -> Config:
         "datastore": args.datastore,
         "ca_bundle": args.ca_bundle,
         "timeout": args.timeout,
+        "poll_timeout": getattr(args, "poll_timeout", None),
+        "deadline": getattr(args, "deadline", None),
         "reports_dir": args.reports_dir,
         "run_id": args.run_id,
         "max_examples": args.max_examples,
@@ -565,6 +567,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-examples", type=int, help="generated examples per operation (property tests)"
     )
     run.add_argument("--no-property-tests", action="store_true", help="skip the Schemathesis tests")
+    run.add_argument(
+        "--poll-timeout",
+        type=float,
+        metavar="S",
+        help="how long a poll waits for a change to settle, e.g. a file READY (default 30)",
+    )
+    run.add_argument(
+        "--deadline",
+        type=float,
+        metavar="S",
+        help="wall-time budget of the run: tests left after it are Error (default 900; 0: none)",
+    )
     run.add_argument(
         "--profile", help="vendor profile: report its known deviations as such (name or file)"
     )

@@ -53,6 +53,12 @@ class Config:
     verify_tls: bool = True
     ca_bundle: Path | None = None
     timeout: float = 30.0
+    #: how long a poll may wait for a change the docs let happen later (a file READY, a
+    #: session DONE, a file PREPARED), separate from the per-request ``timeout``
+    poll_timeout: float = 30.0
+    #: the run's wall-time budget in seconds: the tests left when it passes are reported as
+    #: Error without running (cleanup and reports still happen); 0 means no deadline
+    deadline: float = 900.0
     reports_dir: Path = Path("reports")
     run_id: str = field(default_factory=new_run_id)
     prefix: str = "vcc"
@@ -237,6 +243,14 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
         "Give the path of a PEM file with the CA that signed the vCenter certificate",
     ),
     "timeout": (_positive_float, "Give the per-request timeout in seconds, e.g. 30"),
+    "poll_timeout": (
+        _non_negative_float,
+        "Give the seconds a poll may wait for a change to settle, e.g. 30",
+    ),
+    "deadline": (
+        _non_negative_float,
+        "Give the run's wall-time budget in seconds, e.g. 900 (0: no deadline)",
+    ),
     "reports_dir": (Path, "Give a directory path"),
     "run_id": (_run_id, "Use letters, digits, '.', '_' and '-' only"),
     "prefix": (_prefix, "Use 2-16 lower-case letters, digits or '-', starting with a letter"),

@@ -63,6 +63,23 @@ def require(exchange: Exchange, status: int | Collection[int], what: str) -> Exc
     return exchange
 
 
+def require_ended(exchange: Exchange, what: str, judged_by: str) -> str:
+    """A get after a step that should end a session: its state, which must not be ACTIVE.
+
+    A session the ending left ACTIVE is the ending's own requirement's Fail
+    (``judged_by``); a test that needs an ended session cannot judge, so it is an Error.
+    """
+    require(exchange, 200, f"get after {what}")
+    body = exchange.json
+    state = body.get("state") if isinstance(body, dict) else None
+    if state == "ACTIVE":
+        raise UnexpectedResponse(
+            f"precondition failed: {what} left the session ACTIVE (judged under {judged_by})",
+            exchange,
+        )
+    return str(state)
+
+
 def require_id(exchange: Exchange, what: str) -> str:
     require(exchange, (200, 201), what)
     value = exchange.json

@@ -212,6 +212,7 @@ def _download_after_cancel(api: Api, clock: FakeClock) -> int:
 FILE_PROBES: dict[str, tuple[Probe, Any]] = {
     "content-visible-before-complete": (_item_file_count_after_upload, 0),
     "cancel-keeps-content": (_item_file_count_after_cancel, 0),
+    "upload-never-ready": (lambda api, clock: upload(api, api.update_session())["status"], "READY"),
     "checksum-not-verified": (
         _status_after_bad_upload(checksum_info={"checksum": "0" * 40}),
         "ERROR",

@@ -185,8 +185,8 @@ def _imports(path: Path) -> list[str]:
     return names
 
 
-def test_mock_imports_only_stdlib_starlette_uvicorn_and_itself() -> None:
-    allowed_third_party = {"starlette", "uvicorn"}
+def test_mock_imports_only_stdlib_starlette_uvicorn_orjson_and_itself() -> None:
+    allowed_third_party = {"starlette", "uvicorn", "orjson"}  # orjson: JSON answers (speed)
     for path in sorted(MOCK_DIR.rglob("*.py")):
         # tls.py alone needs cryptography; only ``mock --tls`` imports it.
         allowed = allowed_third_party | ({"cryptography"} if path.name == "tls.py" else set())

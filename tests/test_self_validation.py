@@ -25,7 +25,13 @@ CASES: dict[str, set[str]] = {
     "complete-keeps-active": {"US-COMPLETE-DONE"},
     "delete-done-rejected": {"US-DELETE-DONE-204"},
     "delete-keeps-session": {"US-DELETE-DONE-204"},
-    "unknown-id-400": {"US-UNKNOWN-ID-404", "DS-UNKNOWN-ID-404"},
+    # the file services of an unknown session look the session up the same way
+    "unknown-id-400": {
+        "US-UNKNOWN-ID-404",
+        "DS-UNKNOWN-ID-404",
+        "USF-UNKNOWN-SESSION-404",
+        "DSF-UNKNOWN-SESSION-404",
+    },
     "error-body-no-error-type": {"ERR-BODY-SCHEMA"},
     "error-body-legacy-envelope": {"ERR-BODY-SCHEMA"},
     "error-messages-empty": {"ERR-BODY-SCHEMA"},
@@ -46,7 +52,8 @@ CASES: dict[str, set[str]] = {
     "malformed-json-500": {"WIRE-MALFORMED-JSON-400"},
     "datetime-no-timezone": {"WIRE-DATETIME-FORMAT"},
     "download-delete-active-rejected": {"DS-DELETE-ANY-STATE"},
-    "download-cancel-keeps-active": {"DS-CANCEL-CANCELED"},
+    # a cancel that does nothing breaks both sentences about cancel
+    "download-cancel-keeps-active": {"DS-CANCEL-CANCELED", "DSF-CANCEL-INVALIDATES"},
     "preview-info-after-active": {"US-PREVIEW-INFO-ACTIVE-ONLY"},
     "client-token-ignored": {"US-CLIENT-TOKEN-IDEMPOTENT"},
     "download-keep-alive-client-progress": {"DS-KEEPALIVE-PROGRESS"},
@@ -89,11 +96,29 @@ CASES: dict[str, set[str]] = {
     "download-url-valid-after-cancel": {"DSF-CANCEL-INVALIDATES"},
     "expiry-one-hour": {"US-EXPIRATION-DEFAULT"},
     "sessions-never-expire": {"US-EXPIRY-DELETES"},
+    "upload-never-ready": {"USF-UPLOAD-READY"},
 }
 
 #: Flaws the property tests also see, by the rule they enforce (PROP-CONTRACT checks every
 #: documented status, PROP-STATEFUL every linked sequence): a second, legitimate Fail.
-ALSO_DETECTED: dict[str, set[str]] = {}
+_BOTH = {"PROP-CONTRACT", "PROP-STATEFUL"}
+ALSO_DETECTED: dict[str, set[str]] = {
+    # a status, body or content type every operation documents: both property tests see it
+    "create-returns-200": _BOTH,
+    "error-body-legacy-envelope": _BOTH,
+    "error-body-no-error-type": _BOTH,
+    "error-messages-empty": _BOTH,
+    "error-text-plain": _BOTH,
+    "get-includes-id": _BOTH,
+    "no-auth-required": _BOTH,
+    "datetime-no-timezone": _BOTH,
+    "malformed-json-500": {"PROP-CONTRACT"},
+    # linked sequences: a delete refused, a generated id refused as malformed
+    "download-delete-active-rejected": {"PROP-STATEFUL"},
+    "delete-keeps-session": {"PROP-STATEFUL"},
+    "unknown-id-400": {"PROP-STATEFUL"},
+}
+
 
 #: Cases whose rule needs time to show: the mock's sessions last 3 s, and the
 #: run may wait for them (a conforming mock passes this: see the test below).
@@ -238,6 +263,12 @@ def test_the_whole_suite_fails_exactly_the_requirements_a_flaw_breaks(
     assert CASES[flaw] <= failed <= expected, (
         f"failed {sorted(failed)}, expected {sorted(expected)}\n{run.explain()}"
     )
-    errors = {req: s for req, s in statuses.items() if s == "error"}
-    assert not errors, f"{errors}\n{run.explain()}"
+    # An Error is allowed only where the flaw's own failing rule made a requirement
+    # unjudgeable ("precondition failed ... (see US-COMPLETE-DONE)"), and says so.
+    for requirement in run.results["requirements"]:
+        if requirement["status"] == "error":
+            assert any(req in requirement["message"] for req in CASES[flaw]), (
+                f"{requirement['id']} is an Error not explained by {sorted(CASES[flaw])}: "
+                f"{requirement['message']}\n{run.explain()}"
+            )
     assert run.returncode == 1, run.explain()

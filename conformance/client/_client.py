@@ -96,6 +96,10 @@ class VcenterClient:
         self.relogin = relogin
         #: how often an expired login session was renewed (shown in the report)
         self.relogins = 0
+        #: called before every request is sent (API, login, transfer); it may raise to stop
+        #: a run that has run out of time (the suite's deadline), so that no new request
+        #: starts once the deadline has passed
+        self.before_request: Callable[[], None] | None = None
         if verify is False:
             import urllib3
 
@@ -257,6 +261,8 @@ class VcenterClient:
         elif data is not None:
             body = _counted(data, sent)
         for _ in range(max_redirects + 1):
+            if self.before_request is not None:
+                self.before_request()
             started = time.perf_counter()
             with self._http_request(
                 method, url, data=body, headers=send_headers, stream=True
@@ -342,6 +348,8 @@ class VcenterClient:
         if headers:
             send_headers.update(headers)
         basic = (self.user, self._password) if basic_auth else None
+        if self.before_request is not None:
+            self.before_request()
         started = time.perf_counter()
         response = self._http_request(
             method, url, data=body, params=params, headers=send_headers, auth=basic

@@ -4,7 +4,8 @@ Built like moto: a routing table (``routes``), thin handlers per service (``hand
 state and rules without HTTP (``models``), vAPI errors with a class-level status
 (``errors``), an injectable clock (``clock``), test-only rule violations (``flaws``) and
 transport failures (``faults``). It imports nothing from the rest of ``conformance``: only
-the stdlib, starlette and uvicorn (``tls``, imported only on demand, needs cryptography).
+the stdlib, starlette, uvicorn and orjson (``tls``, imported only on demand, needs
+cryptography).
 """
 
 from .app import create_app

@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -21,10 +21,10 @@ from starlette.types import Message as AsgiMessage
 
 from . import errors
 from .errors import Message, VapiError
-from .faults import FaultMiddleware
+from .faults import ConnectionDropped, FaultMiddleware
 from .handlers.common import backend_of, json_media_type, wire_variants
 from .models import Backend
-from .routes import ROUTES
+from .routes import ROUTES, MockRouter
 from .settings import MockSettings
 
 __all__ = ["create_app", "render_error"]
@@ -92,11 +92,16 @@ async def _on_crash(request: Request, exc: Exception) -> Response:
 
 
 class CrashMiddleware:
-    """Answer a bug with the vAPI 500 here, so that the connection stays open.
+    """The outermost layer: answer a bug with the vAPI 500 here, so that the connection
+    stays open.
 
-    Starlette's outermost ``ServerErrorMiddleware`` would answer too, but then re-raise,
-    and uvicorn closes a connection whose application raised: the client sees a reset
-    on its next request. Once the answer has started there is nothing to do but that.
+    It stands where Starlette's ``ServerErrorMiddleware`` would (``MockApp`` builds the
+    stack without it: one layer and one wrapped ``send`` less per request). That one
+    answers too, but then re-raises, and uvicorn closes a connection whose application
+    raised: the client sees a reset on its next request. Once the answer has started
+    there is nothing to do but that. A ``ConnectionDropped`` (a drop fault where the
+    server offers no abort hook) is answered and re-raised, as Starlette's layer did,
+    so that an in-process client sees the drop.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -117,6 +122,10 @@ class CrashMiddleware:
             await self.app(scope, receive, watched)
         except ClientDisconnect:
             return  # nobody is listening (a client gone, or a stalled request aborted)
+        except ConnectionDropped as exc:
+            if not started:
+                await (await _on_crash(Request(scope, receive), exc))(scope, receive, send)
+            raise
         except Exception as exc:
             if started:
                 raise
@@ -125,21 +134,36 @@ class CrashMiddleware:
             await response(scope, receive, send)
 
 
-def create_app(settings: MockSettings | None = None) -> Starlette:
+class MockApp(Starlette):
+    """The Starlette app with its ``Backend`` as a plain attribute (``backend_of``),
+    and a shorter middleware stack: ``CrashMiddleware`` → ``FaultMiddleware`` →
+    Starlette's ``ExceptionMiddleware`` → ``MockRouter``."""
+
+    backend: Backend
+
+    def build_middleware_stack(self) -> ASGIApp:
+        handlers = {
+            key: handler
+            for key, handler in self.exception_handlers.items()
+            if key not in (500, Exception)  # Exception: CrashMiddleware's, as in Starlette
+        }
+        app: ASGIApp = ExceptionMiddleware(self.router, handlers=handlers, debug=self.debug)
+        app = FaultMiddleware(app, source=self.backend)  # faults.py; cheap when off
+        return CrashMiddleware(app)
+
+
+def create_app(settings: MockSettings | None = None) -> MockApp:
     """A fresh mock vCenter; ``app.state.backend`` is its state, for in-process tests."""
     backend = Backend(settings)
-    app = Starlette(
+    app = MockApp(
         routes=ROUTES,
-        middleware=[
-            Middleware(FaultMiddleware, source=backend),  # faults.py; cheap when off
-            Middleware(CrashMiddleware),  # inside it: a dropped connection stays a fault
-        ],
         exception_handlers={
             VapiError: _on_vapi_error,
             HTTPException: _on_http_error,
             Exception: _on_crash,
         },
     )
-    app.router.redirect_slashes = False  # vCenter does not redirect; a wrong path is a 404
-    app.state.backend = backend
+    # vCenter does not redirect; a wrong path is a 404
+    app.router = MockRouter(ROUTES, redirect_slashes=False)
+    app.state.backend = app.backend = backend
     return app

@@ -7,6 +7,7 @@ and call ``advance()``.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Protocol, runtime_checkable
 
@@ -61,5 +62,11 @@ def format_time(ts: float, *, zone: bool = True) -> str:
     ``zone=False`` drops the ``Z`` (only the ``datetime-no-timezone`` flaw asks for that).
     """
     seconds, millis = divmod(int(ts * 1000), 1000)
-    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}"
+    text = _whole_seconds(seconds) + f".{millis:03d}"
     return text + "Z" if zone else text
+
+
+@functools.lru_cache(maxsize=1024)
+def _whole_seconds(seconds: int) -> str:
+    """The date and time of ``seconds``; cached, as the same expiry is shown again and again."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))

@@ -47,8 +47,8 @@ FLAWS: Mapping[str, str] = MappingProxyType(
         "expiry-one-hour": "Sessions expire an hour after the last activity, not five minutes.",
         # identifiers, lists and reads
         "unknown-id-400": (
-            "By-id update/download session operations on an unknown id answer 400 "
-            "INVALID_ARGUMENT instead of 404."
+            "By-id update/download session operations on an id the server never issued "
+            "answer 400 INVALID_ARGUMENT instead of 404 (a deleted session's id is still 404)."
         ),
         "list-ignores-filter": "Session lists ignore ?library_item_id= and return every session.",
         "list-unknown-item-empty": "Session lists for an unknown item answer 200 [], not 404.",
@@ -132,6 +132,9 @@ FLAWS: Mapping[str, str] = MappingProxyType(
             "Item file list/get shows READY uploads of an ACTIVE update session."
         ),
         "cancel-keeps-content": "cancel still makes the session's READY files item content.",
+        "upload-never-ready": (
+            "An upload whose bytes all arrived leaves the file TRANSFERRING: it never gets READY."
+        ),
         "checksum-not-verified": "An upload whose checksum differs from the AddSpec is READY.",
         "size-not-verified": "An upload whose size differs from the AddSpec is READY.",
         "complete-ignores-missing-files": (

@@ -16,9 +16,13 @@ the legacy /rest dialect; both run the same handlers in-process (``dialects/``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Match, Route, Router
+from starlette.types import Receive, Scope, Send
 
 from .dialects import jsonrpc, rest_legacy
 from .handlers import admin, cis, fixtures, library, transfer
@@ -28,7 +32,7 @@ from .handlers import update_files as uf
 from .handlers import update_session as us
 from .handlers.common import Endpoint
 
-__all__ = ["ROUTES"]
+__all__ = ["ROUTES", "MockRouter"]
 
 ITEM = "/api/content/library/item"
 US = ITEM + "/update-session"
@@ -36,16 +40,69 @@ DS = ITEM + "/download-session"
 DATA = "/cls/data"  # upload and download endpoints (§8), outside /api
 
 
+class _Resource(Route):
+    """A ``Route`` dispatching on the HTTP method, served without Starlette's per-route
+    wrapper: the app's ``ExceptionMiddleware`` already turns a handler's exception into
+    its answer, so the wrapper's second ``Request`` and exception guard bought nothing.
+    ``endpoint`` stays a plain ``request -> response`` function (``dialects/invoke.py``
+    calls it in-process)."""
+
+    def __init__(self, path: str, table: dict[str, Endpoint]) -> None:
+        async def dispatch(request: Request) -> Response:
+            return await table[request.method](request)
+
+        super().__init__(path, dispatch, methods=list(table), name=path)
+
+        async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+            response = await table[scope["method"]](Request(scope, receive, send))
+            await response(scope, receive, send)
+
+        self.app = serve
+
+
 def resource(path: str, **methods: Endpoint) -> Route:
     """One route for ``path`` dispatching on the HTTP method (HEAD follows GET)."""
     table = {name.upper(): endpoint for name, endpoint in methods.items()}
     if "GET" in table:
         table["HEAD"] = table["GET"]
+    return _Resource(path, table)
 
-    async def dispatch(request: Request) -> Response:
-        return await table[request.method](request)
 
-    return Route(path, dispatch, methods=list(table), name=path)
+class MockRouter(Router):
+    """Starlette's router, with a cheap first pass over the routes.
+
+    Starlette asks every route in turn to match the path with its regex; most cannot
+    match, and asking costs a call and a regex each. The first pass skips a route whose
+    literal start (its path up to the first ``{``; the whole path when it has no
+    parameter) the path does not have, which is exact: a route's regex only matches
+    paths that start with its literal part. Only routes left are asked, in the same
+    order; anything but a full match (a 405, a 404) goes to Starlette's own pass, and so
+    does a request under a ``root_path`` (none here: the mock is never mounted).
+    """
+
+    def __init__(self, routes: Sequence[BaseRoute], **kwargs: Any) -> None:
+        super().__init__(routes, **kwargs)
+        self._literal: list[tuple[str, bool, BaseRoute]] = []
+        for route in self.routes:
+            if isinstance(route, Route):
+                literal, brace, _ = route.path.partition("{")
+                self._literal.append((literal, not brace, route))
+            else:  # another kind of route: always asked
+                self._literal.append(("", False, route))
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):  # else: Starlette's pass
+            path = scope["path"]
+            for literal, exact, route in self._literal:
+                if (path == literal) if exact else path.startswith(literal):
+                    match, child_scope = route.matches(scope)
+                    if match is Match.FULL:
+                        scope.setdefault("router", self)
+                        scope["route"] = route
+                        scope.update(child_scope)
+                        await route.handle(scope, receive, send)
+                        return
+        await super().app(scope, receive, send)
 
 
 ROUTES = [

@@ -492,6 +492,8 @@ class ParallelRun:
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["vcc_settings"] = settings_to_wire(self.plugin.settings)
         node.workerinput["vcc_mock_started"] = self.plugin.mock_started
+        # the run's start: a worker's share of the run deadline counts from it
+        node.workerinput["vcc_run_started"] = self.plugin.started.isoformat()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:

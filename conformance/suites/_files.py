@@ -3,16 +3,16 @@
 Payloads are a few KiB of random bytes generated per test, with their digests
 computed here, on the client side. Where the docs say a change may become
 visible later (a transfer settling, prepare reaching PREPARED, a PULL-style
-``complete``), the tests poll ``get`` with a bounded wait: the run's request
-timeout (``--timeout``, 30 s by default), so a slow target is given as long to
-settle as one request is given to answer.
+``complete``), the tests poll ``get`` with a bounded wait: the run's poll timeout
+(``--poll-timeout``, 30 s by default), separate from the per-request timeout. The
+setup steps that wait for such a change are shared preconditions
+(``_preconditions``): when one fails, the later tests that need it stop at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import time
 import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from conformance.client import Exchange, UnexpectedResponse, VcenterApi
 from conformance.sandbox import Sandbox, require, require_id
 
+from ._preconditions import SESSION_DONE, UPLOAD_READY, preconditions
+from ._preconditions import poll as poll  # the test modules poll through this module
 from ._verify import Verifier
 
 #: ChecksumInfo.algorithm -> hashlib name (contract §5; unset means SHA1).
@@ -62,24 +64,6 @@ def payload(size: int = 4096, *, name: str | None = None) -> Payload:
 def describe_bytes(data: bytes) -> str:
     """What a report may show of transferred bytes: never the bytes themselves."""
     return f"{len(data)} bytes, SHA1 {hashlib.sha1(data).hexdigest()}"
-
-
-def poll(fetch: Callable[[], Exchange], pending: Callable[[Any], bool], wait: float) -> Exchange:
-    """Call ``fetch`` until its 200 body is no longer ``pending``, for at most ``wait`` s.
-
-    Returns the last exchange: a non-200 answer, a settled body, or the one the wait
-    ended on (which the caller then judges as it is).
-    """
-    deadline = time.monotonic() + wait
-    delay = 0.05
-    while True:
-        exchange = fetch()
-        if exchange.status != 200 or not pending(exchange.json):
-            return exchange
-        if time.monotonic() >= deadline:
-            return exchange
-        time.sleep(delay)
-        delay = min(delay * 2, 1.0)
 
 
 def field(body: Any, key: str) -> Any:
@@ -171,34 +155,66 @@ def add_push(
 def upload_file(
     api: VcenterApi, session_id: str, data: Payload, *, wait: float, verified: bool = True
 ) -> Exchange:
-    """Add, upload and wait for the file to settle (setup step); return the last get."""
+    """Add, upload and wait for the file to be READY (setup step); return the last get.
+
+    A file that does not become READY breaks the shared precondition ``UPLOAD_READY``.
+    """
+    registry = preconditions()
+    registry.check(UPLOAD_READY)
     size, checksum = (data.size, data.sha1) if verified else (None, None)
     uri = add_push(api, session_id, data, size=size, checksum=checksum)
     sent = api.transfers.upload(uri, data.data)
     if not 200 <= sent.status < 300:
         raise setup_failed(sent, f"uploading {data.name!r} answered {sent.status}")
-    return poll(
+    got = poll(
         lambda: api.update_session_files.get(session_id, data.name),
         status_in(TRANSFER_PENDING | {"WAITING_FOR_TRANSFER"}),
         wait,
+        precondition=UPLOAD_READY,
     )
+    if got.status != 200:
+        raise setup_failed(got, f"file get of {data.name!r} after the upload answered {got.status}")
+    status = field(got.json, "status")
+    if status != "READY":
+        raise registry.broken(
+            UPLOAD_READY, got, f"the uploaded file {data.name!r} is {status}, not READY"
+        )
+    return got
 
 
-def stock_item(api: VcenterApi, sandbox: Sandbox, data: Payload, *, wait: float) -> str:
-    """A new item holding ``data``, through a completed update session (setup step)."""
-    item_id = sandbox.new_item()
-    session_id = sandbox.new_update_session(item_id)
-    got = upload_file(api, session_id, data, wait=wait)
-    if field(got.json, "status") != "READY":
-        raise setup_failed(got, f"the uploaded file {data.name!r} did not become READY")
+def complete_session(api: VcenterApi, session_id: str, *, wait: float) -> Exchange:
+    """Complete the update session and wait for DONE (setup step); return the last get.
+
+    A session that does not reach DONE breaks the shared precondition ``SESSION_DONE``.
+    """
+    registry = preconditions()
+    registry.check(SESSION_DONE)
     require(api.update_sessions.complete(session_id), 204, "completing the update session")
     done = poll(
         lambda: api.update_sessions.get(session_id),
         lambda body: field(body, "state") == "ACTIVE",
         wait,
+        precondition=SESSION_DONE,
     )
-    if field(done.json, "state") != "DONE":
-        raise setup_failed(done, "the update session did not reach DONE")
+    if done.status != 200:
+        raise setup_failed(done, f"get of the completed session answered {done.status}")
+    state = field(done.json, "state")
+    if state != "DONE":
+        raise registry.broken(
+            SESSION_DONE, done, f"the update session is {state} after complete, not DONE"
+        )
+    return done
+
+
+def stock_item(api: VcenterApi, sandbox: Sandbox, data: Payload, *, wait: float) -> str:
+    """A new item holding ``data``, through a completed update session (setup step)."""
+    registry = preconditions()
+    registry.check(UPLOAD_READY)  # at once, before creating anything for nothing
+    registry.check(SESSION_DONE)
+    item_id = sandbox.new_item()
+    session_id = sandbox.new_update_session(item_id)
+    upload_file(api, session_id, data, wait=wait)
+    complete_session(api, session_id, wait=wait)
     return item_id
 
 

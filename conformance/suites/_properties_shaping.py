@@ -456,7 +456,7 @@ class CaseShaper:
 
     def __post_init__(self) -> None:
         if self.content is None:
-            self.content = SandboxContent(self.sandbox, self.sandbox.settings.timeout)
+            self.content = SandboxContent(self.sandbox, self.sandbox.settings.poll_timeout)
 
     def shape(self, case: AnyCase, *, linked: bool = False) -> bool:
         """Edit ``case`` in place; False if it is not to be sent (a repeat, or no request

@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -31,10 +31,13 @@ from conformance.reporting.plugin import (
 )
 from conformance.sandbox import Sandbox, connect, require
 
+from ._deadline import RunDeadline, RunDeadlineReached, deadline_in
+from ._preconditions import start_run
 from ._unknown_ids import UnknownIds
 from ._verify import Verifier
 
 VERIFIER_KEY = pytest.StashKey[Verifier]()
+DEADLINE_KEY = pytest.StashKey[RunDeadline]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,6 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "judged_last: runs after every other test (it waits on the clock)"
     )
+    start_run()  # a new run: no shared precondition has failed yet
     if _plugin(config) is not None:
         return
     workerinput = getattr(config, "workerinput", {})
@@ -71,6 +75,8 @@ def pytest_configure(config: pytest.Config) -> None:
             mock_started=bool(workerinput.get("vcc_mock_started")),
             worker=True,
         )
+        if "vcc_run_started" in workerinput:
+            worker.started = datetime.fromisoformat(workerinput["vcc_run_started"])
         config.pluginmanager.register(worker, PLUGIN_NAME)
         return
     option = config.getoption("--conformance-config")
@@ -92,6 +98,34 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(
         ConformancePlugin(settings, catalog(), profile=profile), PLUGIN_NAME
     )
+
+
+def _run_deadline(config: pytest.Config) -> RunDeadline:
+    """The run's deadline, counting from the start of the run (the plugin's start)."""
+    deadline = config.stash.get(DEADLINE_KEY, None)
+    if deadline is None:
+        plugin = _plugin(config)
+        if plugin is None:
+            deadline = RunDeadline(0.0)
+        else:
+            spent = (datetime.now(UTC) - plugin.started).total_seconds()
+            deadline = RunDeadline(plugin.settings.deadline, spent=spent)
+        config.stash[DEADLINE_KEY] = deadline
+    return deadline
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Once the run's deadline has passed, a test is an Error without running."""
+    deadline = _run_deadline(item.config)
+    deadline.check()
+    deadline.armed = True
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Teardown (and the sandbox's cleanup after the last test) is never cut short."""
+    _run_deadline(item.config).armed = False
 
 
 @pytest.hookimpl(trylast=True)
@@ -134,7 +168,11 @@ def _plugin(config: pytest.Config) -> ConformancePlugin | None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[None]:
-    """Raise the failures that ``verify.soft`` recorded once the test is over."""
+    """Raise the failures that ``verify.soft`` recorded once the test is over.
+
+    A test the run's deadline stopped inside an exception group is reported as stopped
+    by the deadline.
+    """
     verifier = pyfuncitem.stash.get(VERIFIER_KEY, None)
     try:
         result = yield
@@ -143,6 +181,11 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[None]:
             raise ConformanceFailures(
                 [*verifier.failures, hard], stopped=True, judged=frozenset(verifier.judged)
             ) from None
+        raise
+    except BaseExceptionGroup as group:  # e.g. Hypothesis' FlakyFailure
+        stopped = deadline_in(group)
+        if stopped is not None:
+            raise RunDeadlineReached(str(stopped)) from group
         raise
     if verifier is not None and verifier.failures:
         raise ConformanceFailures(verifier.failures)
@@ -155,6 +198,12 @@ def settings(pytestconfig: pytest.Config) -> Config:
     plugin = _plugin(pytestconfig)
     assert plugin is not None
     return plugin.settings
+
+
+@pytest.fixture(scope="session")
+def run_deadline(pytestconfig: pytest.Config) -> RunDeadline:
+    """The run's wall-time budget (every client's requests pass its guard)."""
+    return _run_deadline(pytestconfig)
 
 
 @pytest.fixture(scope="session")
@@ -178,7 +227,9 @@ def _fanout(listeners: list[Callable[[Exchange], None]]) -> Callable[[Exchange],
 
 @pytest.fixture(scope="session")
 def make_client(
-    settings: Config, _exchange_listeners: list[Callable[[Exchange], None]]
+    settings: Config,
+    _exchange_listeners: list[Callable[[Exchange], None]],
+    run_deadline: RunDeadline,
 ) -> Iterator[Callable[[], VcenterClient]]:
     """A factory of new, not yet logged-in clients (for the login-session tests)."""
     made: list[VcenterClient] = []
@@ -186,6 +237,7 @@ def make_client(
     def make() -> VcenterClient:
         client = connect(settings)
         client.add_listener(_fanout(_exchange_listeners))
+        client.before_request = run_deadline.guard
         made.append(client)
         return client
 

@@ -12,7 +12,7 @@ import pytest
 
 from conformance.checks import check_datetime
 from conformance.client import VcenterApi
-from conformance.sandbox import Sandbox, require
+from conformance.sandbox import Sandbox, require, require_ended
 
 from ._verify import Verifier, verify_list_filter
 from .test_update_session import moved_forward
@@ -138,6 +138,7 @@ def test_download_session_operations_after_cancel_are_rejected(
     api: VcenterApi, download_session: str, verify: Verifier, operation: str
 ) -> None:
     require(api.download_sessions.cancel(download_session), 204, "cancel")
+    require_ended(api.download_sessions.get(download_session), "cancel", "DS-CANCEL-CANCELED")
     verify.error(
         UNKNOWN_ID_OPERATIONS[operation](api, download_session),
         requirement="DS-NOT-ACTIVE-400",

@@ -30,11 +30,11 @@ from ._files import (
     new_download_session,
     payload,
     poll,
-    setup_failed,
     status_in,
     stock_item,
     transfer_ok,
 )
+from ._preconditions import FILE_PREPARED, UPLOAD_READY, preconditions
 from ._verify import Verifier
 
 pytestmark = pytest.mark.destructive
@@ -43,7 +43,7 @@ pytestmark = pytest.mark.destructive
 @pytest.fixture
 def wait(settings: Config) -> float:
     """How long a change the docs let happen later may take (see ``_files``)."""
-    return settings.timeout
+    return settings.poll_timeout
 
 
 @pytest.fixture
@@ -59,16 +59,20 @@ def prepared_get(api: VcenterApi, session_id: str, name: str, wait: float) -> Ex
         lambda: api.download_session_files.get(session_id, name),
         status_in(PREPARE_PENDING),
         wait,
+        precondition=FILE_PREPARED,
     )
 
 
 def prepare_file(api: VcenterApi, session_id: str, name: str, wait: float) -> str:
     """Prepare a file and wait for PREPARED (setup step); return its download URI."""
+    preconditions().check(FILE_PREPARED)
     require(api.download_session_files.prepare(session_id, name), 200, f"prepare of {name!r}")
     got = prepared_get(api, session_id, name, wait)
     uri = endpoint_uri(got.json, "download_endpoint")
     if field(got.json, "status") != "PREPARED" or uri is None:
-        raise setup_failed(got, f"{name!r} did not become PREPARED with a download_endpoint")
+        raise preconditions().broken(
+            FILE_PREPARED, got, f"{name!r} did not become PREPARED with a download_endpoint"
+        )
     return uri
 
 
@@ -292,6 +296,7 @@ def test_file_round_trip_gives_back_the_same_bytes(
             lambda: api.update_session_files.get(session, data.name),
             status_in(TRANSFER_PENDING | {"WAITING_FOR_TRANSFER"}),
             wait,
+            precondition=UPLOAD_READY,
         ),
         200,
         "USF-UPLOAD-READY",

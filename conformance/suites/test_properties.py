@@ -25,6 +25,7 @@ from conformance.config import Config
 from conformance.sandbox import Sandbox
 
 from . import _properties as props
+from ._deadline import RunDeadline
 from ._schemathesis_compat import OpenApiSchema
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.destructive]
@@ -46,16 +47,20 @@ def schemas(settings: Config, client: VcenterClient) -> Callable[[str], OpenApiS
 @pytest.fixture(scope="module")
 def content(settings: Config, sandbox: Sandbox) -> props.SandboxContent:
     """The item with content the file operations use, uploaded on first use (64 bytes)."""
-    return props.SandboxContent(sandbox, settings.timeout)
+    return props.SandboxContent(sandbox, settings.poll_timeout)
 
 
 @pytest.fixture
-def http(settings: Config, client: VcenterClient) -> Iterator[props.TargetHttp]:
+def http(
+    settings: Config, client: VcenterClient, run_deadline: RunDeadline
+) -> Iterator[props.TargetHttp]:
     """One keep-alive connection pool for the generated requests, retrying 502/503/504 as the
-    client does; what stays unavailable makes the test an Error (``props.TargetUnavailable``)."""
+    client does (what stays unavailable makes the test an Error, ``props.TargetUnavailable``),
+    and stopped at the run's deadline."""
     session = props.TargetHttp(
         verify=settings.tls_verify, retries=client.unavailable_retries, delay=client.retry_delay
     )
+    run_deadline.guard_session(session)
     yield session
     session.close()
 

@@ -14,8 +14,10 @@ import pytest
 
 from conformance.checks import check_datetime, instant, is_later, read_http_date
 from conformance.client import Exchange, VcenterApi
-from conformance.sandbox import Sandbox, require
+from conformance.config import Config
+from conformance.sandbox import Sandbox, require, require_ended
 
+from ._preconditions import SESSION_DONE, poll
 from ._verify import Verifier, verify_list_filter
 
 if TYPE_CHECKING:
@@ -198,10 +200,17 @@ def test_update_session_list_of_unknown_item_is_not_found(
 
 @pytest.mark.requirement("US-COMPLETE-DONE", "US-DELETE-DONE-204")
 def test_update_session_complete_then_delete(
-    api: VcenterApi, update_session: str, verify: Verifier
+    api: VcenterApi, update_session: str, verify: Verifier, settings: Config
 ) -> None:
     verify.void(api.update_sessions.complete(update_session), "US-COMPLETE-DONE", "complete")
-    state = get_state(api, verify, update_session, "US-COMPLETE-DONE")
+    settled = poll(  # a PULL-style complete may return before DONE: within the poll budget
+        lambda: api.update_sessions.get(update_session),
+        lambda body: isinstance(body, dict) and body.get("state") == "ACTIVE",
+        settings.poll_timeout,
+        precondition=SESSION_DONE,
+    )
+    body = verify.success(settled, 200, "US-COMPLETE-DONE", "get of the update session")
+    state = body.get("state") if isinstance(body, dict) else None
     verify.that(
         state == "DONE",
         "US-COMPLETE-DONE",
@@ -303,7 +312,10 @@ def test_update_session_operations_when_not_active_are_rejected(
     require(ACTIVE_ONLY_OPERATIONS[ENDINGS[state]](api, update_session), 204, ENDINGS[state])
     # Which state the ending reached is its own requirement's business (US-CANCEL-CANCELED,
     # US-COMPLETE-DONE, US-FAIL-ERROR); here only that the refusal leaves it as it was.
-    before = get_state(api, verify, update_session, "US-NOT-ACTIVE-400")
+    judged_by = {"cancel": "US-CANCEL-CANCELED", "complete": "US-COMPLETE-DONE"}.get(
+        ENDINGS[state], "US-FAIL-ERROR"
+    )
+    before = require_ended(api.update_sessions.get(update_session), ENDINGS[state], judged_by)
     verify.error(
         ACTIVE_ONLY_OPERATIONS[operation](api, update_session),
         requirement="US-NOT-ACTIVE-400",
@@ -549,11 +561,11 @@ def test_update_session_expires_without_activity(
         )
     deadline = time.monotonic() + max(left, 0) + grace
     time.sleep(max(left, 0) + 1.5)  # Date and expiration_time have whole seconds
-    while True:
-        after = api.update_sessions.get(expiry_probe.session_id)
-        if after.status == 404 or time.monotonic() > deadline:
-            break
-        time.sleep(1)
+    after = poll(  # a 200 means the session is still there: poll until another answer
+        lambda: api.update_sessions.get(expiry_probe.session_id),
+        lambda _body: True,
+        deadline - time.monotonic(),
+    )
     verify.error(
         after,
         requirement=req,

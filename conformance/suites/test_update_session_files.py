@@ -39,6 +39,7 @@ from ._files import (
     transfer_ok,
     upload_file,
 )
+from ._preconditions import SESSION_DONE, UPLOAD_READY
 from ._verify import Verifier
 
 pytestmark = pytest.mark.destructive
@@ -47,7 +48,7 @@ pytestmark = pytest.mark.destructive
 @pytest.fixture
 def wait(settings: Config) -> float:
     """How long a change the docs let happen later may take (see ``_files``)."""
-    return settings.timeout
+    return settings.poll_timeout
 
 
 def file_get(api: VcenterApi, session_id: str, name: str, wait: float) -> Exchange:
@@ -56,6 +57,7 @@ def file_get(api: VcenterApi, session_id: str, name: str, wait: float) -> Exchan
         lambda: api.update_session_files.get(session_id, name),
         status_in(TRANSFER_PENDING | {"WAITING_FOR_TRANSFER"}),
         wait,
+        precondition=UPLOAD_READY,
     )
 
 
@@ -464,6 +466,7 @@ def judge_rejected_upload(
         lambda: api.update_sessions.get(session_id),
         lambda body: completed.status == 204 and field(body, "state") == "ACTIVE",
         wait,
+        precondition=SESSION_DONE,
     )
     state = field(verify.success(final, 200, requirement, "get of the update session"), "state")
     verify.that(

@@ -105,14 +105,18 @@ class SessionStore(Generic[S]):
         self._b = backend
         self._sessions: dict[str, S] = {}
         self._by_item: dict[str, dict[str, None]] = {}  # item id -> ordered set of session ids
+        #: every id this store issued (the ``unknown-id-400`` flaw tells them apart)
+        self._issued: set[str] = set()
 
     # -- bookkeeping -------------------------------------------------------------------
     def reset(self) -> None:
         self._sessions.clear()
         self._by_item.clear()
+        self._issued.clear()
 
     def _add(self, session: S) -> None:
         self._sessions[session.id] = session
+        self._issued.add(session.id)
         self._by_item.setdefault(session.library_item_id, {})[session.id] = None
 
     def _remove(self, session: S) -> None:
@@ -137,10 +141,11 @@ class SessionStore(Generic[S]):
         return True
 
     def find(self, session_id: str) -> S:
-        """The live session, or NotFound (400 InvalidArgument under ``unknown-id-400``)."""
+        """The live session, or NotFound (400 InvalidArgument under ``unknown-id-400`` for
+        an id this server never issued; a deleted or expired one is still NotFound)."""
         self._b.check_id_format(session_id, self.kind)
         if not self.exists(session_id):
-            if self._b.flawed("unknown-id-400"):
+            if self._b.flawed("unknown-id-400") and session_id not in self._issued:
                 raise errors.invalid_argument(
                     "com.vmware.vdcs.cls-main.invalid_session_id",
                     f"The {self.kind} ID '{session_id}' is invalid.",

@@ -287,7 +287,9 @@ class UpdateSessionFiles:
             )
         if problem is not None and self._b.varied("checksum-mismatch-at-complete"):
             file.latent_problem, problem = problem, None  # found only at complete
-        if problem is None:
+        if problem is None and self._b.flawed("upload-never-ready"):
+            self._b.storage.discard(receiver.path)  # the file stays TRANSFERRING for ever
+        elif problem is None:
             file.status = TRANSFER_TRANSITIONS[(file.status, "received")]
             file.size, file.checksum, file.data = receiver.count, actual, receiver.path
         else:
