@@ -20,10 +20,13 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from .reporting.fleet import FleetSummary
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
@@ -170,6 +173,8 @@ def _pytest_args(settings: Config, args: argparse.Namespace) -> list[str]:
         pytest_args += ["-m", "not fuzz"]
     if args.k:
         pytest_args += ["-k", args.k]
+    if args.workers > 1:
+        pytest_args += ["-n", str(args.workers)]
     return pytest_args + list(args.pytest_args)
 
 
@@ -216,8 +221,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         plugin = ConformancePlugin(
             live, catalog(), profile=profile, mock_started=settings.uses_bundled_mock
         )
+        plugins: list[object] = [plugin]
+        if args.workers > 1:
+            from .reporting.plugin import ParallelRun
+
+            plugins.append(ParallelRun(plugin))
         try:
-            code = pytest.main(_pytest_args(live, args), plugins=[plugin])
+            code = pytest.main(_pytest_args(live, args), plugins=plugins)
         except Exception as exc:  # pytest itself broke, e.g. formatting a Ctrl-C traceback
             print(
                 f"vcenter-conformance: the test run stopped abnormally "
@@ -325,6 +335,68 @@ def cmd_diff(args: argparse.Namespace) -> int:
     html_path.write_text(render_html(diff), encoding="utf-8")
     print(f"HTML: {html_path}")
     return diff.exit_code
+
+
+# -- fleet and merge ---------------------------------------------------------
+FLEET_EXIT_CODES = """\
+exit codes: the worst verdict of the targets: 1 FAIL (a target broke a
+requirement), else 3 INCOMPLETE (a target could not be judged, or could not
+run at all), else 0 PASS; 2 a usage or configuration error (nothing ran).
+"""
+
+
+def cmd_fleet(args: argparse.Namespace) -> int:
+    """Run the suite against every target of a fleet file, ``--jobs`` at a time."""
+    from .config import new_run_id
+    from .fleet import FleetOptions, load_fleet, run_fleet
+    from .reporting.fleet import FleetRun
+
+    targets = load_fleet(args.file)
+    fleet_id = args.fleet_id or f"fleet-{new_run_id()}"
+    directory = (args.reports_dir or Path("reports")) / fleet_id
+    extra: list[str] = []
+    if args.no_property_tests:
+        extra.append("--no-property-tests")
+    if args.k:
+        extra += ["-k", args.k]
+    options = FleetOptions(
+        directory=directory,
+        jobs=args.jobs,
+        extra_arguments=tuple(extra),
+        run_timeout=args.run_timeout,
+    )
+    print(f"fleet {fleet_id}: {len(targets)} targets, {args.jobs} at a time, in {directory}")
+
+    def done(run: FleetRun) -> None:
+        print(f"  {run.name}: {run.verdict_line}", flush=True)
+
+    summary = run_fleet(targets, options, on_done=done)
+    return _write_fleet_summary(summary, directory)
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    """The fleet summary of run directories made elsewhere (e.g. one CI job per vCenter)."""
+    from .reporting.fleet import FleetSummary, load_run
+
+    runs = [load_run(path) for path in args.run_dirs]
+    names = [run.name for run in runs]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise UsageError(
+            f"run id {duplicated[0]!r} is given twice: each directory must hold a run of its "
+            "own run id (give each vCenter's run its own --run-id)"
+        )
+    return _write_fleet_summary(FleetSummary(runs), args.output)
+
+
+def _write_fleet_summary(summary: FleetSummary, directory: Path) -> int:
+    from .reporting.fleet import render_text, write_summary
+
+    json_path, html_path = write_summary(summary, directory)
+    sys.stdout.write("\n" + render_text(summary))
+    print(f"HTML: {html_path}")
+    print(f"JSON: {json_path}")
+    return summary.exit_code
 
 
 # -- mock --------------------------------------------------------------------
@@ -446,6 +518,20 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 # -- parser ------------------------------------------------------------------
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return number
+
+
+def _fleet_id(value: str) -> str:
+    try:
+        return load_config(env={}, overrides={"run_id": value}).run_id
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", help="vCenter base URL, e.g. https://vcenter.example.com")
     parser.add_argument("--user", help="vCenter user (default administrator@vsphere.local)")
@@ -525,6 +611,15 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default 300, vCenter's; the bundled mock: {BUNDLED_MOCK_SESSION_TIMEOUT:g})",
     )
     run.add_argument("-k", help="only tests matching this pytest -k expression")
+    run.add_argument(
+        "-n",
+        "--workers",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="spread the tests over N processes (pytest-xdist), each with its own sandbox "
+        "library; one report (default 1)",
+    )
     run.add_argument(
         "--requirement",
         action="append",
@@ -623,6 +718,54 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="a pass that became a Warn counts as a regression"
     )
     diff.set_defaults(func=cmd_diff)
+
+    fleet = sub.add_parser(
+        "fleet",
+        help="run the suite against every vCenter of a fleet file, several at a time",
+        description="Run the suite against every [[target]] of a TOML fleet file, each in its "
+        "own process, --jobs at a time; then write fleet.html and fleet.json (targets x "
+        "requirements) beside the run directories. Passwords come from the environment "
+        "variables the file names (password_env), never from the file.",
+        epilog=FLEET_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fleet.add_argument("file", type=Path, help="the TOML fleet file")
+    fleet.add_argument(
+        "--jobs", "-j", type=_positive_int, default=4, help="runs at a time (default %(default)s)"
+    )
+    fleet.add_argument(
+        "--reports-dir", type=Path, help="the fleet's directory goes here (default reports/)"
+    )
+    fleet.add_argument("--fleet-id", type=_fleet_id, help="name of the fleet's directory")
+    fleet.add_argument(
+        "--no-property-tests", action="store_true", help="skip the Schemathesis tests everywhere"
+    )
+    fleet.add_argument("-k", help="only tests matching this pytest -k expression, everywhere")
+    fleet.add_argument(
+        "--run-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a target's run after this long (it is then INCOMPLETE; default: no limit)",
+    )
+    fleet.set_defaults(func=cmd_fleet)
+
+    merge = sub.add_parser(
+        "merge",
+        help="the fleet summary of run directories made elsewhere (e.g. one CI job per vCenter)",
+        epilog=FLEET_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    merge.add_argument(
+        "run_dirs", nargs="+", type=Path, metavar="DIR", help="run directories (or results.json)"
+    )
+    merge.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("."),
+        help="where fleet.html and fleet.json go (default: the current directory)",
+    )
+    merge.set_defaults(func=cmd_merge)
 
     cat = sub.add_parser(
         "catalog", help="write the acceptance document (the requirement catalog) for vendors"

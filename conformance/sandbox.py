@@ -92,7 +92,7 @@ def require_id(exchange: Exchange, what: str) -> str:
 
 
 class Sandbox:
-    def __init__(self, api: VcenterApi, settings: Config) -> None:
+    def __init__(self, api: VcenterApi, settings: Config, *, worker: int = 0) -> None:
         self.api = api
         self.settings = settings
         self.library_id: str | None = None
@@ -100,7 +100,9 @@ class Sandbox:
         self.items: list[str] = []
         self.update_sessions: list[str] = []
         self.download_sessions: list[str] = []
-        self._counter = itertools.count(1)
+        # Worker N of a parallel run (``run -n``) names its library lib-<N+1>: one
+        # library per worker, all inside the run prefix that ``cleanup`` sweeps.
+        self._counter = itertools.count(1 + worker)
         self._lock = threading.Lock()
 
     def name(self, kind: str) -> str:

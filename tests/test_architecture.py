@@ -33,6 +33,8 @@ ALLOWED = {
         "sandbox",
     },
     "mock": {"resources"},
+    # runs `vcenter-conformance run` per target in a subprocess; reads only results.json
+    "fleet": {"config", "reporting"},
     # the vcenter_mock fixture for users' tests starts the mock, and nothing else
     "pytest_plugin": {"mock"},
 }

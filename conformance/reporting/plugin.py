@@ -10,6 +10,7 @@ left in the run's files.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import UTC, datetime
 from html import escape
@@ -70,6 +71,9 @@ _DIALECT_NAMES = {
 class ConformancePlugin:
     """Collects outcomes during the run and writes the results at its end."""
 
+    #: an xdist worker of a parallel run (set in ``__init__``; False for a serial run)
+    worker = False
+
     def __init__(
         self,
         settings: Config,
@@ -78,10 +82,16 @@ class ConformancePlugin:
         profile: Profile | None = None,
         *,
         mock_started: bool = False,
+        worker: bool = False,
     ):
         self.settings = settings
         #: ``run`` started the bundled mock as the target (with a short session timeout)
         self.mock_started = mock_started
+        #: an xdist worker of a parallel run: it classifies its tests and sends the
+        #: outcomes with their reports; the controller writes the results
+        self.worker = worker
+        #: what the coverage recorder was told, for a worker to send to the controller
+        self._coverage_log: list[tuple[str, str, str, int, list[str]]] = []
         self.catalog = catalog
         self.profile = profile
         self.redactor = redactor
@@ -121,11 +131,15 @@ class ConformancePlugin:
             cleanup = CaseOutcome("(cleanup)", "cleanup", [], Status.ERROR)
             cleanup.message = self.redactor.redact(_exception_text(call))
             self.outcomes[cleanup.nodeid] = cleanup
+            if self.worker:
+                report.vcc_run_outcome = {**cleanup.to_dict(), "name": cleanup.name}
         elif report.when == "teardown" and report.failed and outcome.status is Status.PASS:
             outcome.status = Status.ERROR
             outcome.message = f"teardown: {_exception_text(call)}"
         report.vcc_requirements = outcome.requirements
-        report.vcc_status = outcome.status
+        report.vcc_status = outcome.status.value  # plain data: xdist sends reports as such
+        if self.worker:
+            report.vcc_outcome = {**outcome.to_dict(), "name": outcome.name}
         # The failure block above shows a ConformanceFailure; its traceback adds nothing.
         report.vcc_tidy = report.when == "call" and _is_conformance_failure(call)
         if outcome.seed is None:
@@ -166,12 +180,59 @@ class ConformancePlugin:
         for exchange in exchanges:
             self._unattributed.pop(id(exchange), None)
             self.coverage.record(exchange.method, exchange.url, exchange.status, requirements)
+            if self.worker:
+                self._coverage_log.append(
+                    ("test", exchange.method, exchange.url, exchange.status, requirements)
+                )
 
     def record_setup_exchanges(self) -> None:
         """Count what no test made (sandbox setup and cleanup, login), once."""
         for exchange in self._unattributed.values():
             self.coverage.record_setup(exchange.method, exchange.url, exchange.status)
+            if self.worker:
+                self._coverage_log.append(
+                    ("setup", exchange.method, exchange.url, exchange.status, [])
+                )
         self._unattributed.clear()
+
+    # -- parallel runs (pytest-xdist) -------------------------------------------
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """On the controller of a parallel run: a worker's outcome, as it classified it."""
+        if self.worker:
+            return
+        for name in ("vcc_outcome", "vcc_run_outcome"):  # the test's; the run's (cleanup)
+            data = getattr(report, name, None)
+            if isinstance(data, dict):
+                self.outcomes[data["nodeid"]] = CaseOutcome(
+                    nodeid=data["nodeid"],
+                    name=data["name"],
+                    requirements=list(data["requirements"]),
+                    status=Status(data["status"]),
+                    message=data["message"],
+                    failures=list(data["failures"]),
+                    not_judged=list(data["not_judged"]),
+                    duration_s=float(data["duration_s"]),
+                    seed=data["seed"],
+                )
+
+    def worker_output(self) -> dict[str, Any]:
+        """What a worker sends the controller when it is done (plain data)."""
+        self.record_setup_exchanges()
+        return {
+            "vcc_selected": sorted(self.selected or ()),
+            "vcc_target_info": self.target_info,
+            "vcc_coverage": [list(entry) for entry in self._coverage_log],
+        }
+
+    def absorb_worker_output(self, output: dict[str, Any]) -> None:
+        """On the controller: a finished worker's selection, target and coverage."""
+        self.selected = (self.selected or set()) | set(output.get("vcc_selected", ()))
+        self.target_info = self.target_info or dict(output.get("vcc_target_info", {}))
+        for kind, method, url, status, requirements in output.get("vcc_coverage", ()):
+            if kind == "test":
+                self.coverage.record(method, url, status, list(requirements))
+            else:
+                self.coverage.record_setup(method, url, status)
 
     @staticmethod
     def _exchanges_of(item: pytest.Item) -> list[Exchange]:
@@ -289,8 +350,8 @@ class ConformancePlugin:
         requirements = getattr(report, "vcc_requirements", [])
         status = getattr(report, "vcc_status", None)
         cells.insert(1, f'<td class="col-requirement">{", ".join(requirements)}</td>')
-        cells.insert(2, f"<td>{status.value.upper() if status else ''}</td>")
-        if status is Status.WARN and report.when == "call":
+        cells.insert(2, f"<td>{str(status).upper() if status else ''}</td>")
+        if status == Status.WARN and report.when == "call":
             # pytest saw a failed test; the suite calls a broken SHOULD a Warn.
             cells[0] = cells[0].replace(">Failed<", ">Warn (a SHOULD)<")
 
@@ -412,15 +473,65 @@ class ConformancePlugin:
         return results
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.worker:
+            session.config.workeroutput.update(self.worker_output())  # type: ignore[attr-defined]
+            return
         self.record_setup_exchanges()
         write_json(self.results_path, self.results())
 
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.worker:
+            return  # the controller writes and cleans the run's files
         junit = getattr(config.option, "xmlpath", None)
         if junit:
             align_junit(Path(junit))
         redact_tree(self.settings.run_dir, self.redactor)
+
+
+class ParallelRun:
+    """The controller's side of ``run -n N``: settings out to each worker, results back.
+
+    Registered only when xdist runs (its hooks are optional), beside the plugin.
+    """
+
+    def __init__(self, plugin: ConformancePlugin) -> None:
+        self.plugin = plugin
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput["vcc_settings"] = settings_to_wire(self.plugin.settings)
+        node.workerinput["vcc_mock_started"] = self.plugin.mock_started
+        # the run's start: a worker's share of the run deadline counts from it
+        node.workerinput["vcc_run_started"] = self.plugin.started.isoformat()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.plugin.absorb_worker_output(getattr(node, "workeroutput", {}) or {})
+
+
+def settings_to_wire(settings: Config) -> dict[str, Any]:
+    """The settings as plain data for a worker (password included: it is the run's own)."""
+    data: dict[str, Any] = {}
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        data[f.name] = (
+            str(value)
+            if isinstance(value, Path)
+            else list(value)
+            if isinstance(value, tuple)
+            else value
+        )
+    return data
+
+
+def settings_from_wire(data: dict[str, Any]) -> Config:
+    values = dict(data)
+    for name in ("reports_dir", "ca_bundle"):
+        if values.get(name) is not None:
+            values[name] = Path(values[name])
+    values["requirements"] = tuple(values.get("requirements") or ())
+    return Config(**values)
 
 
 def _not_judged(

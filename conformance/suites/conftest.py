@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import email.utils
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,7 +24,12 @@ from conformance.checks import ConformanceFailure, ConformanceFailures
 from conformance.client import CleanupIncomplete, ClientError, Exchange, VcenterApi, VcenterClient
 from conformance.config import Config, ConfigError, load_config
 from conformance.profiles import ProfileError, load_profile
-from conformance.reporting.plugin import EXCHANGES_KEY, PLUGIN_NAME, ConformancePlugin
+from conformance.reporting.plugin import (
+    EXCHANGES_KEY,
+    PLUGIN_NAME,
+    ConformancePlugin,
+    settings_from_wire,
+)
 from conformance.sandbox import Sandbox, connect, require
 
 from ._deadline import RunDeadline, RunDeadlineReached, deadline_in
@@ -61,6 +67,23 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     start_run()  # a new run: no shared precondition has failed yet
     if _plugin(config) is not None:
+        return
+    workerinput = getattr(config, "workerinput", {})
+    if "vcc_settings" in workerinput:  # a worker of `run -n N`: the controller's settings
+        settings = settings_from_wire(workerinput["vcc_settings"])
+        profile = (
+            load_profile(settings.profile, frozenset(catalog().ids)) if settings.profile else None
+        )
+        worker = ConformancePlugin(
+            settings,
+            catalog(),
+            profile=profile,
+            mock_started=bool(workerinput.get("vcc_mock_started")),
+            worker=True,
+        )
+        if "vcc_run_started" in workerinput:
+            worker.started = datetime.fromisoformat(workerinput["vcc_run_started"])
+        config.pluginmanager.register(worker, PLUGIN_NAME)
         return
     option = config.getoption("--conformance-config")
     try:
@@ -322,7 +345,7 @@ def api(client: VcenterClient) -> VcenterApi:
 
 @pytest.fixture(scope="session")
 def sandbox(api: VcenterApi, settings: Config) -> Iterator[Sandbox]:
-    box = Sandbox(api, settings)
+    box = Sandbox(api, settings, worker=_worker_number())
     try:
         box.open()
         yield box
@@ -334,6 +357,12 @@ def sandbox(api: VcenterApi, settings: Config) -> Iterator[Sandbox]:
                 + "; ".join(problems)
                 + f" (run `vcenter-conformance cleanup` for prefix {settings.run_prefix})"
             )
+
+
+def _worker_number() -> int:
+    """N of xdist's worker gwN in a parallel run; 0 in a serial one."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(name.removeprefix("gw")) if name.removeprefix("gw").isdigit() else 0
 
 
 @pytest.fixture(autouse=True)
@@ -426,6 +455,10 @@ def _start_expiry_probe_early(request: pytest.FixtureRequest) -> None:
     """Make the expiry probe with the first test, when a selected test uses it: the
     run's other tests then take the time its expiry needs. A problem making it is
     the expiry test's Error, not the first test's."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        # Every worker collects every test but runs only some: made early, the probe
+        # would be made once per worker. The expiry test makes it when it runs.
+        return
     if any("expiry_probe" in getattr(i, "fixturenames", ()) for i in request.session.items):
         with contextlib.suppress(Exception):
             request.getfixturevalue("expiry_probe")
