@@ -8,7 +8,7 @@ the warning (which ``filterwarnings = error`` would turn into a failure).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -160,3 +160,26 @@ def api(anon: Api) -> Api:
     """A logged-in client."""
     anon.login()
     return anon
+
+
+def observe(
+    mock: MockServer,
+    probe: Callable[[Api, FakeClock], Any],
+    *,
+    flaws: Iterable[str] = (),
+    variants: Iterable[str] = (),
+) -> Any:
+    """Run ``probe`` on a fresh mock (logged in first), with ``flaws`` and ``variants`` on;
+    the mock is reset afterwards. The flaw and variant probes share it."""
+    mock.backend.reset()
+    api = Api(mock.url)
+    try:
+        api.login()
+        mock.backend.set_flaws(flaws)
+        mock.backend.set_variants(variants)
+        clock = mock.backend.clock
+        assert isinstance(clock, FakeClock)
+        return probe(api, clock)
+    finally:
+        api.close()
+        mock.backend.reset()

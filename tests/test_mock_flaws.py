@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from mock_file_helpers import FILE_PROBES
-from mock_fixtures import DS, ITEM, PASSWORD, SESSION_HEADER, US, USER, Api
+from mock_fixtures import DS, ITEM, PASSWORD, SESSION_HEADER, US, USER, Api, observe
 
 from conformance.mock import FLAWS, FakeClock, MockServer
 
@@ -283,18 +283,7 @@ def _delete_then_get(api: Api, session_id: str) -> int:
 
 
 def _observe(mock: MockServer, flaws: set[str], probe: Probe) -> Any:
-    """Run ``probe`` on a fresh mock (logged in first), with ``flaws`` switched on."""
-    mock.backend.reset()
-    api = Api(mock.url)
-    try:
-        api.login()
-        mock.backend.set_flaws(flaws)
-        clock = mock.backend.clock
-        assert isinstance(clock, FakeClock)
-        return probe(api, clock)
-    finally:
-        api.close()
-        mock.backend.reset()
+    return observe(mock, probe, flaws=flaws)
 
 
 def test_every_flaw_has_a_probe() -> None:

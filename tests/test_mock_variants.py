@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from mock_file_helpers import DATA, add_ok, files_url, send
-from mock_fixtures import DS, US, Api
+from mock_fixtures import DS, US, Api, observe
 
 from conformance.mock import VARIANTS, FakeClock, MockServer
 
@@ -162,17 +162,7 @@ PROBES: dict[str, tuple[Probe, Any]] = {
 
 
 def _observe(mock: MockServer, variants: set[str], probe: Probe) -> Any:
-    mock.backend.reset()
-    api = Api(mock.url)
-    try:
-        api.login()
-        mock.backend.set_variants(variants)
-        clock = mock.backend.clock
-        assert isinstance(clock, FakeClock)
-        return probe(api, clock)
-    finally:
-        api.close()
-        mock.backend.reset()
+    return observe(mock, probe, variants=variants)
 
 
 def test_every_variant_has_a_probe() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-__all__ = ["FLAWS", "check_flaws"]
+__all__ = ["FLAWS", "check_flaws", "check_names"]
 
 FLAWS: Mapping[str, str] = MappingProxyType(
     {
@@ -161,10 +161,15 @@ FLAWS: Mapping[str, str] = MappingProxyType(
 
 def check_flaws(names: Iterable[str]) -> frozenset[str]:
     """Return ``names`` as a frozenset, or raise ValueError naming the unknown ones."""
+    return check_names(names, FLAWS, "flaw")
+
+
+def check_names(names: Iterable[str], table: Mapping[str, str], noun: str) -> frozenset[str]:
+    """``names`` as a frozenset, or ValueError naming those ``table`` lacks (flaws, variants)."""
     chosen = frozenset(names)
-    unknown = sorted(chosen - FLAWS.keys())
+    unknown = sorted(chosen - table.keys())
     if unknown:
         raise ValueError(
-            f"unknown flaw(s): {', '.join(unknown)}; known: {', '.join(sorted(FLAWS))}"
+            f"unknown {noun}(s): {', '.join(unknown)}; known: {', '.join(sorted(table))}"
         )
     return chosen

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
+from .flaws import check_names
+
 __all__ = ["VARIANTS", "check_variants"]
 
 VARIANTS: Mapping[str, str] = MappingProxyType(
@@ -90,10 +92,4 @@ VARIANTS: Mapping[str, str] = MappingProxyType(
 
 def check_variants(names: Iterable[str]) -> frozenset[str]:
     """Return ``names`` as a frozenset, or raise ValueError naming the unknown ones."""
-    chosen = frozenset(names)
-    unknown = sorted(chosen - VARIANTS.keys())
-    if unknown:
-        raise ValueError(
-            f"unknown variant(s): {', '.join(unknown)}; known: {', '.join(sorted(VARIANTS))}"
-        )
-    return chosen
+    return check_names(names, VARIANTS, "variant")

@@ -6,6 +6,7 @@ No authentication, and errors here are always rendered plainly (flaws do not app
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -64,14 +65,7 @@ async def get_flaws(request: Request) -> Response:
 async def put_flaws(request: Request) -> Response:
     """Body ``{"flaws": [name, ...]}`` replaces the active flaws; an unknown name is 400."""
     backend = backend_of(request)
-    body = await _body(request)
-    names = body.get("flaws")
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise errors.wrong_type("flaws", "a list of flaw names")
-    try:
-        backend.set_flaws(names)
-    except ValueError as exc:
-        raise errors.invalid_argument("mock.flaws.unknown", str(exc)) from exc
+    await _replace_switches(request, "flaws", "flaw", backend.set_flaws)
     return _json({"flaws": sorted(backend.flaws)})
 
 
@@ -82,15 +76,21 @@ async def get_variants(request: Request) -> Response:
 async def put_variants(request: Request) -> Response:
     """Body ``{"variants": [name, ...]}`` replaces the active variants; an unknown name is 400."""
     backend = backend_of(request)
-    body = await _body(request)
-    names = body.get("variants")
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise errors.wrong_type("variants", "a list of variant names")
-    try:
-        backend.set_variants(names)
-    except ValueError as exc:
-        raise errors.invalid_argument("mock.variants.unknown", str(exc)) from exc
+    await _replace_switches(request, "variants", "variant", backend.set_variants)
     return _json({"variants": sorted(backend.variants)})
+
+
+async def _replace_switches(
+    request: Request, key: str, noun: str, replace: Callable[[list[str]], None]
+) -> None:
+    """Read ``{key: [name, ...]}`` and hand the names to ``replace`` (ValueError: 400)."""
+    names = (await _body(request)).get(key)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise errors.wrong_type(key, f"a list of {noun} names")
+    try:
+        replace(names)
+    except ValueError as exc:
+        raise errors.invalid_argument(f"mock.{key}.unknown", str(exc)) from exc
 
 
 async def get_faults(request: Request) -> Response:
