@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from suite_runner import PASSWORD, PASSWORD_VAR, USER
 
 from conformance.config import ConfigError
 from conformance.fleet import FleetOptions, FleetTarget, load_fleet, run_fleet
 from conformance.mock import MockServer, MockSettings
 from conformance.reporting.fleet import FleetRun, FleetSummary, load_run, render_text
-from tests.suite_runner import PASSWORD, PASSWORD_VAR, USER
 
 FLAW = "complete-keeps-active"
 FLAW_BREAKS = "US-COMPLETE-DONE"

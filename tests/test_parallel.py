@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from suite_runner import NO_EXPIRY, PASSWORD, USER, SuiteRun, run_suite
 
 from conformance.config import load_config
 from conformance.mock import MockServer, MockSettings
 from conformance.reporting.plugin import settings_from_wire, settings_to_wire
-from tests.suite_runner import NO_EXPIRY, PASSWORD, USER, SuiteRun, run_suite
 
 FLAW = "complete-keeps-active"
 FLAW_BREAKS = "US-COMPLETE-DONE"
