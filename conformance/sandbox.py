@@ -163,6 +163,15 @@ class Sandbox:
 
     def new_update_session(self, item_id: str) -> str:
         exchange = self.api.update_sessions.create({"library_item_id": item_id})
+        body = exchange.json if exchange.status >= 400 else None
+        if isinstance(body, dict) and body.get("error_type") == "RESOURCE_BUSY":
+            # The suite makes a second session on an item only after ending the first.
+            raise UnexpectedResponse(
+                "precondition failed: creating an update session answered RESOURCE_BUSY "
+                "although the item's earlier sessions had ended (judged under "
+                "US-NEW-AFTER-TERMINAL)",
+                exchange,
+            )
         session_id = require_id(exchange, "creating an update session")
         self.track_update_session(session_id)
         return session_id
