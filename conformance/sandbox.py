@@ -53,12 +53,13 @@ def require(exchange: Exchange, status: int | Collection[int], what: str) -> Exc
     code is its own operation's requirement, e.g. WIRE-VOID-204 or US-CREATE-201).
     """
     statuses = {status} if isinstance(status, int) else set(status)
+    wanted = " or ".join(map(str, sorted(statuses)))
     if all(200 <= s < 300 for s in statuses):
-        statuses = set(range(200, 300))
+        statuses, wanted = set(range(200, 300)), "a 2xx success"
     if exchange.status not in statuses:
         raise UnexpectedResponse(
             f"setup step failed: {what} answered {exchange.status}, "
-            f"expected {' or '.join(map(str, sorted(statuses)))}\n{exchange.describe(1500)}",
+            f"expected {wanted}\n{exchange.describe(1500)}",
             exchange,
         )
     return exchange
