@@ -150,6 +150,13 @@ def _run(
             "--strict",  # a broken SHOULD fails too (without it: a Warn, see test_cli)
             "--session-timeout",
             str(timeout),
+            # The mock settles at once: a flaw that never settles (complete-keeps-active,
+            # upload-never-ready) costs 2 s per shared precondition, not 30; the deadline
+            # ends a run before this test's subprocess timeout, with its reports written.
+            "--poll-timeout",
+            "2",
+            "--deadline",
+            "780",
             *selection,
             target=server.url,
             run_id=flaw or "conforming",
