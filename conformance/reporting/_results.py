@@ -172,7 +172,12 @@ def roll_up(
                 if failure:
                     message = f"{failure['title']}: {failure['message']}"
                 elif req.id in outcome.not_judged:
-                    message = f"not judged: {outcome.name} stopped on another failure first"
+                    stopped_on = outcome.failures[-1]["requirement"] if outcome.failures else ""
+                    message = (
+                        f"not judged: {outcome.name} stopped on a failure of {stopped_on} first"
+                        if stopped_on
+                        else f"not judged: {outcome.name} stopped on another failure first"
+                    )
                 else:
                     message = outcome.message
                 break
