@@ -196,7 +196,10 @@ def roll_up(
                 status = Status.WARN
         is_selected = req.id in selected or bool(verdicts)
         if status is Status.NOT_RUN and not is_selected:
-            message = "not selected: no selected test cites it (-k, --requirement, --api, --no-property-tests)"
+            message = (
+                "not selected: no selected test cites it "
+                "(-k, --requirement, --api, --no-property-tests)"
+            )
         results.append(
             RequirementResult(
                 id=req.id,
