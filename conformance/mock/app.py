@@ -21,6 +21,7 @@ from starlette.types import Message as AsgiMessage
 
 from . import errors
 from .errors import Message, VapiError
+from .fastpath import FrontDoor
 from .faults import ConnectionDropped, FaultMiddleware
 from .handlers.common import backend_of, json_media_type, wire_variants
 from .models import Backend
@@ -91,6 +92,18 @@ async def _on_crash(request: Request, exc: Exception) -> Response:
     return render_error(request, errors.internal_error(type(exc).__name__))
 
 
+async def _on_any_error(request: Request, exc: Exception) -> Response:
+    """The front door's error answer: what the exception layer (a vAPI error, a routing
+    error) or else ``CrashMiddleware`` (a bug, logged) answers for ``exc``."""
+    if isinstance(exc, VapiError):
+        return await _on_vapi_error(request, exc)
+    if isinstance(exc, HTTPException):
+        return await _on_http_error(request, exc)
+    scope = request.scope
+    _log.error("the mock failed on %s %s", scope["method"], scope["path"], exc_info=exc)
+    return await _on_crash(request, exc)
+
+
 class CrashMiddleware:
     """The outermost layer: answer a bug with the vAPI 500 here, so that the connection
     stays open.
@@ -136,10 +149,19 @@ class CrashMiddleware:
 
 class MockApp(Starlette):
     """The Starlette app with its ``Backend`` as a plain attribute (``backend_of``),
-    and a shorter middleware stack: ``CrashMiddleware`` → ``FaultMiddleware`` →
-    Starlette's ``ExceptionMiddleware`` → ``MockRouter``."""
+    a front door for the /api REST routes (``fastpath.py``), and behind it a shorter
+    middleware stack: ``CrashMiddleware`` → ``FaultMiddleware`` → Starlette's
+    ``ExceptionMiddleware`` → ``MockRouter``."""
 
     backend: Backend
+    front_door: FrontDoor
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.front_door(scope, receive, send)
+
+    async def behind_the_door(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Starlette's own entry: the middleware stack, then the router."""
+        await super().__call__(scope, receive, send)
 
     def build_middleware_stack(self) -> ASGIApp:
         handlers = {
@@ -166,4 +188,5 @@ def create_app(settings: MockSettings | None = None) -> MockApp:
     # vCenter does not redirect; a wrong path is a 404
     app.router = MockRouter(ROUTES, redirect_slashes=False)
     app.state.backend = app.backend = backend
+    app.front_door = FrontDoor(app.behind_the_door, app, backend, ROUTES, _on_any_error)
     return app

@@ -48,6 +48,8 @@ class _Resource(Route):
     calls it in-process)."""
 
     def __init__(self, path: str, table: dict[str, Endpoint]) -> None:
+        self.table = table  # method -> endpoint; the front door (``fastpath.py``) reads it
+
         async def dispatch(request: Request) -> Response:
             return await table[request.method](request)
 

@@ -1,0 +1,228 @@
+"""The mock's front door: /api REST requests straight to their handler, in plain ASGI.
+
+Under uvicorn a lifecycle request (create, complete, delete) cost the mock about 150 µs
+of server CPU, bare Starlette 100 and a plain ASGI callable 55 (``bench/hotpath.py``);
+in-process, the difference was Starlette's layers, not the mock's rules: two middleware
+layers that each wrap ``send``, the exception layer, the router's regexes and scope
+updates, and the ``Response`` call. So the /api REST routes, the only ones a conformance
+run keeps calling, are served here:
+
+* ``ShapeTable`` matches a path by its segments (literal, ``{param}``, a trailing
+  ``{name:path}``) and the method, with Starlette's rule: the first route in the table
+  that matches path and method, else nothing (Starlette then answers 404 or 405);
+* the handler is the same ``request -> response`` function, given the same Starlette
+  ``Request`` (path parameters in the scope, as the router puts them);
+* its answer is sent as ``Response.__call__`` sends it (status, raw headers, body), and an
+  exception is answered by the app's one error renderer, as the exception and crash
+  layers would.
+
+Everything else goes to the Starlette app: transfers, the admin routes, the JSON-RPC and
+/rest dialects, a 404 or a 405, a request under a ``root_path``, and every request while
+a fault is configured (the fault layer lives there), so those answers are the same by
+construction. ``tests/test_mock_fastpath.py`` replays requests through both doors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from starlette.datastructures import QueryParams
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .handlers.common import Endpoint
+
+__all__ = ["PREFIX", "FrontDoor", "ShapeTable"]
+
+#: the routes served here: /api REST resources (not ``POST /api``, the JSON-RPC door)
+PREFIX = "/api/"
+
+ErrorAnswer = Callable[[Request, Exception], Awaitable[Response]]
+
+
+class _Resourceful(Protocol):
+    path: str
+    table: dict[str, Endpoint]
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """One route's path as segments: literals by position, parameters by position, and
+    the name of a trailing ``path`` parameter (which takes the rest, "/" and all)."""
+
+    size: int  # segments before the tail, the leading "" included
+    literals: tuple[tuple[int, str], ...]
+    params: tuple[tuple[int, str], ...]
+    tail: str | None
+    table: dict[str, Endpoint]
+
+    def params_of(self, parts: list[str]) -> dict[str, str] | None:
+        """The path parameters if ``parts`` has this shape, else None."""
+        count = len(parts)
+        if count != self.size if self.tail is None else count <= self.size:
+            return None
+        for index, literal in self.literals:
+            if parts[index] != literal:
+                return None
+        out = {}
+        for index, name in self.params:
+            value = parts[index]
+            if not value:  # Starlette's str convertor: [^/]+
+                return None
+            out[name] = value
+        if self.tail is not None:
+            out[self.tail] = "/".join(parts[self.size :])
+        return out
+
+
+def _shape(path: str, table: dict[str, Endpoint]) -> _Shape:
+    """The shape of a route path; ValueError for a parameter type it cannot match."""
+    parts = path.split("/")
+    literals: list[tuple[int, str]] = []
+    params: list[tuple[int, str]] = []
+    tail = None
+    for index, part in enumerate(parts):
+        if not (part.startswith("{") and part.endswith("}")):
+            if "{" in part or "}" in part:
+                raise ValueError(f"{path}: a parameter inside a segment")
+            literals.append((index, part))
+            continue
+        name, _, kind = part[1:-1].partition(":")
+        if kind == "path" and index == len(parts) - 1:
+            tail = name
+        elif kind in ("", "str"):
+            params.append((index, name))
+        else:
+            raise ValueError(f"{path}: a {kind or 'str'} parameter the front door cannot match")
+    size = len(parts) - (tail is not None)
+    return _Shape(size, tuple(literals), tuple(params), tail, table)
+
+
+class ShapeTable:
+    """The /api REST routes of a routing table, matched by segments instead of regexes.
+
+    Built from the routes that have a method table (``routes.resource``), in table
+    order, so the first match is the one Starlette's router would pick: its regexes for
+    these paths (``[^/]+`` per parameter, ``.*`` for a trailing ``path`` one) match
+    exactly the segment lists matched here.
+    """
+
+    def __init__(self, routes: Iterable[BaseRoute]) -> None:
+        self._shapes: list[_Shape] = []
+        for route in routes:
+            path = getattr(route, "path", "")
+            table = getattr(route, "table", None)
+            if not path.startswith(PREFIX):
+                continue
+            if table is None:
+                raise ValueError(f"{path}: an /api route without a method table")
+            self._shapes.append(_shape(path, table))
+        self._by_size: dict[int, tuple[_Shape, ...]] = {}
+
+    def _candidates(self, size: int) -> Sequence[_Shape]:
+        found = self._by_size.get(size)
+        if found is None:
+            found = tuple(
+                s for s in self._shapes if (s.size == size if s.tail is None else size > s.size)
+            )
+            if size <= 64:  # a bounded cache: head size bounds the segments, not tightly
+                self._by_size[size] = found
+        return found
+
+    def match(self, method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
+        """The endpoint and path parameters for a request, or None (Starlette decides)."""
+        if not path.startswith(PREFIX):
+            return None
+        parts = path.split("/")
+        for shape in self._candidates(len(parts)):
+            endpoint = shape.table.get(method)
+            if endpoint is None:
+                continue  # a 405 here, unless a later route takes the method
+            params = shape.params_of(parts)
+            if params is not None:
+                return endpoint, params
+        return None
+
+
+class _LeanRequest(Request):
+    """Starlette's ``Request``, reading a plain query string (no ``%`` escape, no ``+``)
+    without ``urllib``: ``action=complete`` is on every action call."""
+
+    @property
+    def query_params(self) -> QueryParams:
+        try:
+            return self._query_params
+        except AttributeError:
+            pass
+        raw: bytes = self.scope["query_string"]
+        if b"%" in raw or b"+" in raw:
+            self._query_params = QueryParams(raw)
+        else:  # parse_qsl(keep_blank_values=True) without escapes: split, keep "a" as "a="
+            pairs = [part.partition("=") for part in raw.decode("latin-1").split("&") if part]
+            self._query_params = QueryParams([(name, value) for name, _, value in pairs])
+        return self._query_params
+
+
+class _Backed(Protocol):
+    @property
+    def fault_injector(self) -> object | None: ...
+
+
+class FrontDoor:
+    """The mock's ASGI entry: the /api REST routes by ``ShapeTable``, the rest to
+    ``fallback`` (the Starlette app's own entry).
+
+    ``app`` goes in the scope, as Starlette puts itself there (handlers read the backend
+    from it); ``on_error`` answers an exception as the app's exception and crash layers do.
+    """
+
+    def __init__(
+        self,
+        fallback: ASGIApp,
+        app: object,
+        backend: _Backed,
+        routes: Iterable[BaseRoute],
+        on_error: ErrorAnswer,
+    ) -> None:
+        self.fallback = fallback
+        self.app = app
+        self.backend = backend
+        self.table = ShapeTable(routes)
+        self.on_error = on_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = None
+        if (
+            scope["type"] == "http"
+            and self.backend.fault_injector is None
+            and not scope.get("root_path")
+        ):
+            found = self.table.match(scope["method"], scope["path"])
+        if found is None:
+            await self.fallback(scope, receive, send)
+            return
+        endpoint, params = found
+        scope["app"] = self.app
+        scope["path_params"] = params
+        request = _LeanRequest(scope, receive, send)
+        try:
+            response = await endpoint(request)
+        except ClientDisconnect:
+            return  # nobody is listening (a client gone, or a stalled request aborted)
+        except Exception as exc:
+            response = await self.on_error(request, exc)
+        if type(response).__call__ is not Response.__call__ or response.background is not None:
+            await response(scope, receive, send)  # a streaming or otherwise special answer
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": response.raw_headers,
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
