@@ -35,15 +35,14 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from _servers import Server, pinned, run_uvicorn, start
 
 USER, PASSWORD = "administrator@vsphere.local", "secret"
 ITEM = "/api/content/library/item"
@@ -90,6 +89,17 @@ end
 # -- the servers (subprocess side) ------------------------------------------------------
 
 
+def _session(library_item_id: str) -> dict[str, Any]:
+    return {
+        "library_item_id": library_item_id,
+        "library_item_content_version": "1",
+        "client_progress": 0,
+        "state": "ACTIVE",
+        "expiration_time": "2026-12-06T07:00:00.000Z",
+        "preview_info": {"state": "NOT_APPLICABLE"},
+    }
+
+
 def bare_app() -> Any:
     """Starlette with the update-session routes the bench calls, over a plain dict."""
     import uuid
@@ -104,14 +114,7 @@ def bare_app() -> Any:
     async def create(request: Request) -> Response:
         body = await request.json()
         session_id = str(uuid.uuid4())
-        sessions[session_id] = {
-            "library_item_id": body["library_item_id"],
-            "library_item_content_version": "1",
-            "client_progress": 0,
-            "state": "ACTIVE",
-            "expiration_time": "2026-12-06T07:00:00.000Z",
-            "preview_info": {"state": "NOT_APPLICABLE"},
-        }
+        sessions[session_id] = _session(body["library_item_id"])
         return JSONResponse(session_id, status_code=201)
 
     async def get(request: Request) -> Response:
@@ -135,90 +138,143 @@ def bare_app() -> Any:
     )
 
 
+def raw_app() -> Any:
+    """The same routes as one plain ASGI callable: no framework at all (orjson answers)."""
+    import uuid
+
+    import orjson
+
+    sessions: dict[str, dict[str, Any]] = {}
+    json_headers = [(b"content-type", b"application/json")]
+    prefix = US + "/"
+
+    async def answer(send: Any, status: int, body: bytes = b"") -> None:
+        headers = [(b"content-length", str(len(body)).encode()), *json_headers] if body else []
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        method, path = scope["method"], scope["path"]
+        if path == US and method == "POST":
+            chunks = []
+            more = True
+            while more:
+                message = await receive()
+                chunks.append(message.get("body", b""))
+                more = message.get("more_body", False)
+            body = orjson.loads(b"".join(chunks))
+            session_id = str(uuid.uuid4())
+            sessions[session_id] = _session(body["library_item_id"])
+            await answer(send, 201, orjson.dumps(session_id))
+        elif path.startswith(prefix) and method == "GET":
+            await answer(send, 200, orjson.dumps(sessions[path[len(prefix) :]]))
+        elif path.startswith(prefix) and method == "POST":
+            sessions[path[len(prefix) :]]["state"] = "DONE"
+            await answer(send, 204)
+        elif path.startswith(prefix) and method == "DELETE":
+            del sessions[path[len(prefix) :]]
+            await answer(send, 204)
+        else:
+            await answer(send, 404, b"{}")
+
+    return app
+
+
+def rsgi_app() -> Any:
+    """The same routes in granian's own interface (RSGI): no ASGI messages either."""
+    import uuid
+
+    import orjson
+
+    sessions: dict[str, dict[str, Any]] = {}
+    json_headers = [("content-type", "application/json")]
+    prefix = US + "/"
+
+    class App:
+        async def __rsgi__(self, scope: Any, proto: Any) -> None:
+            method, path = scope.method, scope.path
+            if path == US and method == "POST":
+                body = orjson.loads(await proto())
+                session_id = str(uuid.uuid4())
+                sessions[session_id] = _session(body["library_item_id"])
+                proto.response_bytes(201, json_headers, orjson.dumps(session_id))
+            elif path.startswith(prefix) and method == "GET":
+                data = orjson.dumps(sessions[path[len(prefix) :]])
+                proto.response_bytes(200, json_headers, data)
+            elif path.startswith(prefix) and method == "POST":
+                sessions[path[len(prefix) :]]["state"] = "DONE"
+                proto.response_empty(204, [])
+            elif path.startswith(prefix) and method == "DELETE":
+                del sessions[path[len(prefix) :]]
+                proto.response_empty(204, [])
+            else:
+                proto.response_bytes(404, json_headers, b"{}")
+
+    return App()
+
+
+def run_granian(factory: str, interface: str, port: int) -> None:
+    """Serve ``hotpath:<factory>()`` on granian: one worker, one runtime thread, uvloop."""
+    from pathlib import Path
+
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces, Loops
+
+    Granian(
+        f"hotpath:{factory}",
+        address="127.0.0.1",
+        port=port,
+        interface=Interfaces(interface),
+        workers=1,
+        runtime_threads=1,
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        websockets=False,
+        log_enabled=False,
+        factory=True,
+        working_dir=Path(__file__).parent,
+    ).serve()
+
+
+#: name -> what the child serves, and on which server
+SERVERS = {
+    "mock": "the mock vCenter, as `vcenter-conformance mock` serves it (uvicorn)",
+    "bare": "Starlette, the three routes over a dict (uvicorn)",
+    "raw": "one plain ASGI callable, the same routes (uvicorn)",
+    "mock-httptools": "the mock's app on stock uvicorn httptools (no drop hook, no limits)",
+    "raw-limits": "the plain ASGI callable on the mock's uvicorn protocol (limits.py)",
+    "granian-asgi": "the same ASGI callable on granian",
+    "granian-rsgi": "the same routes in RSGI on granian",
+}
+
+
 def serve_child(kind: str, port: int) -> None:
     """Child process: serve ``kind`` on ``port`` until SIGTERM."""
     if kind == "mock":
         from conformance.mock import MockSettings, serve
 
         serve(MockSettings(user=USER, password=PASSWORD), port=port)
-        return
-    import uvicorn
+    elif kind == "bare":
+        run_uvicorn(bare_app(), port)
+    elif kind == "raw":
+        run_uvicorn(raw_app(), port)
+    elif kind == "mock-httptools":
+        from conformance.mock import MockSettings, create_app
 
-    config = uvicorn.Config(
-        bare_app(),
-        host="127.0.0.1",
-        port=port,
-        http="httptools",
-        loop="uvloop",
-        ws="none",
-        lifespan="off",
-        access_log=False,
-        log_level="warning",
-    )
-    uvicorn.Server(config).run()
+        run_uvicorn(create_app(MockSettings(user=USER, password=PASSWORD)), port)
+    elif kind == "raw-limits":
+        from conformance.mock.limits import limited_protocol
+
+        run_uvicorn(raw_app(), port, http=limited_protocol(32 << 10, 30.0))
+    elif kind == "granian-asgi":
+        run_granian("raw_app", "asgi", port)
+    elif kind == "granian-rsgi":
+        run_granian("rsgi_app", "rsgi", port)
 
 
 # -- the parent -------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def pinned(args: list[str], core: int) -> list[str]:
-    if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
-        return ["taskset", "-c", str(core), *args]
-    return args
-
-
-@dataclass
-class Server:
-    kind: str
-    proc: subprocess.Popen[bytes]
-    port: int
-    startup: float
-
-    def cpu_seconds(self) -> float:
-        """User plus system CPU time the server process has used so far."""
-        with open(f"/proc/{self.proc.pid}/stat", encoding="ascii") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def rss_mib(self) -> float:
-        with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS in /proc/<pid>/status")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def start(kind: str) -> Server:
-    port = free_port()
-    args = [sys.executable, os.path.abspath(__file__), "--serve", kind, "--port", str(port)]
-    began = time.perf_counter()
-    proc = subprocess.Popen(pinned(args, 0), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"the {kind} server did not start") from None
-            time.sleep(0.002)
-    return Server(kind, proc, port, time.perf_counter() - began)
 
 
 def call(port: int, method: str, path: str, body: Any = None, headers: Any = None) -> Any:
@@ -250,7 +306,7 @@ class Target:
         """New items for a lifecycle run: the last run may have left sessions ACTIVE."""
         names = [f"item-{self.made + n}" for n in range(count)]
         self.made += count
-        if self.server.kind == "bare":
+        if not self.server.kind.startswith("mock"):
             self.items = names
             return
         auth = {SESSION_HEADER: self.token}
@@ -262,7 +318,7 @@ class Target:
 
 def set_up(server: Server) -> Target:
     port = server.port
-    if server.kind == "bare":
+    if not server.kind.startswith("mock"):
         session_id = call(port, "POST", US, {"library_item_id": "item"})
         return Target(server, "none", f"{US}/{session_id}", "library")
     basic = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
@@ -325,12 +381,26 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--connections", type=int, default=50, help="for get (default 50)")
     parser.add_argument("--lifecycle-connections", type=int, default=8, help="(default 8)")
-    parser.add_argument("--serve", choices=["mock", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--servers",
+        default="mock,bare,raw",
+        help="comma-separated, from: " + ", ".join(SERVERS) + " (default mock,bare,raw)",
+    )
+    parser.add_argument(
+        "--scenarios", default="get,lifecycle", help="get, lifecycle or both (the default)"
+    )
+    parser.add_argument("--serve", choices=list(SERVERS), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve_child(args.serve, args.port)
         return 0
+    kinds = [k.strip() for k in args.servers.split(",") if k.strip()]
+    scenarios = [k.strip() for k in args.scenarios.split(",") if k.strip()]
+    if not kinds or any(k not in SERVERS for k in kinds) or len(set(kinds)) != len(kinds):
+        parser.error(f"--servers: a comma-separated list of {', '.join(SERVERS)}")
+    if not scenarios or any(s not in ("get", "lifecycle") for s in scenarios):
+        parser.error("--scenarios: get, lifecycle or get,lifecycle")
     if not 1 <= args.seconds <= 60 or not 1 <= args.rounds <= 20:
         parser.error("--seconds must be 1-60 and --rounds 1-20")
     if not 1 <= args.connections <= 1000 or not 1 <= args.lifecycle_connections <= 64:
@@ -340,47 +410,70 @@ def main() -> int:
 
     servers: list[Server] = []
     try:
-        servers = [start("mock"), start("bare")]
+        for kind in kinds:
+            servers.append(start(__file__, kind, core=0))
         targets = {s.kind: set_up(s) for s in servers}
         figures: dict[tuple[str, str], list[Figure]] = {}
-        rss_before = targets["mock"].server.rss_mib()
+        rss_before = {kind: t.server.rss_mib() for kind, t in targets.items()}
         for _ in range(args.rounds):
-            for scenario, connections in (
-                ("get", args.connections),
-                ("lifecycle", args.lifecycle_connections),
-            ):
+            for scenario in scenarios:
+                connections = args.connections if scenario == "get" else args.lifecycle_connections
                 for kind, target in targets.items():
                     if scenario == "lifecycle":
                         target.fresh_items(connections)
                     figure = run_wrk(target, scenario, args.seconds, connections)
                     figures.setdefault((scenario, kind), []).append(figure)
-        rss_after = targets["mock"].server.rss_mib()
+        rss_after = {kind: t.server.rss_mib() for kind, t in targets.items()}
     finally:
         for server in servers:
             server.stop()
 
-    print(f"{args.rounds} rounds of {args.seconds} s against 127.0.0.1")
-    for scenario, unit in (("get", "req/s"), ("lifecycle", "lifecycles/s")):
-        medians = {}
-        for kind in ("mock", "bare"):
+    print(f"{args.rounds} rounds of {args.seconds} s against 127.0.0.1; load average", end=" ")
+    print(", ".join(f"{x:.1f}" for x in os.getloadavg()), "at the end")
+    for scenario in scenarios:
+        unit = "req/s" if scenario == "get" else "lifecycles/s"
+        per = 1 if scenario == "get" else 3
+        medians: dict[str, tuple[float, float]] = {}
+        for kind in kinds:
             runs = figures[(scenario, kind)]
             rate = statistics.median(f.per_second for f in runs)
             cpu = statistics.median(f.cpu_us for f in runs)
             medians[kind] = (rate, cpu)
             spread = ", ".join(f"{f.per_second:,.0f}" for f in runs)
-            print(f"{scenario:9} {kind:4}: {rate:9,.0f} {unit} ({spread}); {cpu:5.0f} µs CPU/req")
-        ratio = medians["mock"][0] / medians["bare"][0]
-        cpu_ratio = medians["bare"][1] / medians["mock"][1]
-        line = f"{scenario:9} mock/bare: {ratio:.2f}x by rate, {cpu_ratio:.2f}x by server CPU"
-        if scenario == "get":
-            line += " (target 0.9x)"
-        else:
-            share = medians["mock"][0] / VCSIM_LIFECYCLES
-            line += f"; {share:.2f}x vcsim's {VCSIM_LIFECYCLES:,}/s (target 0.5x)"
-        print(line)
-    mock = targets["mock"].server
-    print(f"mock start-up {mock.startup * 1000:.0f} ms (until it accepts a connection)")
-    print(f"mock RSS {rss_before:.1f} MiB before the runs, {rss_after:.1f} MiB after")
+            bound = 1e6 / (cpu * per)  # what one core would do, the server alone on it
+            print(
+                f"{scenario:9} {kind:12}: {rate:8,.0f} {unit} ({spread}); "
+                f"{cpu:4.0f} µs server CPU/req, {bound:8,.0f} {unit} per server CPU second"
+            )
+        for base in ("bare", "raw"):
+            if base not in medians:
+                continue
+            for kind in kinds:
+                if kind == base or (base == "raw" and kind == "bare"):
+                    continue
+                ratio = medians[kind][0] / medians[base][0]
+                cpu_ratio = medians[base][1] / medians[kind][1]
+                print(
+                    f"{scenario:9} {kind}/{base}: {ratio:.2f}x by rate, "
+                    f"{cpu_ratio:.2f}x by server CPU"
+                )
+        if "mock" in medians:
+            rate, cpu = medians["mock"]
+            if scenario == "get" and "bare" in medians:
+                print(f"{scenario:9} target: mock/bare at least 0.9x")
+            elif scenario == "lifecycle":
+                bound = 1e6 / (cpu * 3)
+                print(
+                    f"{scenario:9} mock vs vcsim's {VCSIM_LIFECYCLES:,}/s (reference machine): "
+                    f"{rate / VCSIM_LIFECYCLES:.2f}x by rate here, "
+                    f"{bound / VCSIM_LIFECYCLES:.2f}x per server CPU second (target 0.5x)"
+                )
+    for kind, target in targets.items():
+        server = target.server
+        print(
+            f"{kind} start-up {server.startup * 1000:.0f} ms (until it accepts a connection); "
+            f"RSS {rss_before[kind]:.1f} MiB before the runs, {rss_after[kind]:.1f} MiB after"
+        )
     return 0
 
 

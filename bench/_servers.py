@@ -1,0 +1,151 @@
+"""Start the bench servers the same way in every bench script (hotpath.py, transfer.py).
+
+A bench script runs each server as a child process of itself:
+``python <script> --serve KIND --port PORT [extra...]``; ``start`` picks the port, launches
+the child (pinned to a core when asked), waits until it accepts a connection, and returns
+a ``Server`` that measures the child's CPU time and memory and stops it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Server", "free_port", "pinned", "run_uvicorn", "start"]
+
+_START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    """A loopback port free now (the child binds it a moment later)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pinned(args: list[str], core: int | None) -> list[str]:
+    """``args`` run on one CPU core (``taskset``), when asked and there are two or more."""
+    if core is not None and (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
+        return ["taskset", "-c", str(core), *args]
+    return args
+
+
+def _stat_fields(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return stat.read().rsplit(")", 1)[1].split()  # the name may hold spaces
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process under it (a server may run its workers as children)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parent = int(_stat_fields(int(entry))[1])
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+            parents.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(parents.get(current, ()))
+    return found
+
+
+@dataclass
+class Server:
+    """One server child process: ``kind`` (its name in the output), its port and start-up."""
+
+    kind: str
+    proc: subprocess.Popen[bytes]
+    port: int
+    startup: float
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the server and its children have used so far."""
+        total = 0
+        for pid in _descendants(self.proc.pid):
+            try:
+                fields = _stat_fields(pid)
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def _status(self, key: str) -> int:
+        """A ``/proc/<pid>/status`` figure in bytes, summed over the server's processes."""
+        total = 0
+        for pid in _descendants(self.proc.pid):
+            try:
+                with open(f"/proc/{pid}/status", encoding="ascii") as status:
+                    for line in status:
+                        if line.startswith(key + ":"):
+                            total += int(line.split()[1]) * 1024
+            except OSError:
+                continue
+        return total
+
+    def rss_mib(self) -> float:
+        return self._status("VmRSS") / (1 << 20)
+
+    def peak_rss(self) -> int:
+        """VmHWM in bytes: the most memory the server has held at once."""
+        return self._status("VmHWM")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def start(script: str, kind: str, extra: Sequence[str] = (), *, core: int | None = None) -> Server:
+    """Run ``script --serve kind --port P *extra`` and wait until it accepts connections."""
+    port = free_port()
+    args = [sys.executable, os.path.abspath(script), "--serve", kind, "--port", str(port)]
+    began = time.perf_counter()
+    proc = subprocess.Popen(pinned([*args, *extra], core), stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + _START_TIMEOUT
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                raise RuntimeError(f"the {kind} server did not start") from None
+            time.sleep(0.002)
+    return Server(kind, proc, port, time.perf_counter() - began)
+
+
+def run_uvicorn(app: Any, port: int, http: Any = "httptools") -> None:
+    """Serve a baseline app as the mock's ``serve`` does: uvicorn, httptools (or another
+    ``http`` protocol), uvloop, no websockets, no lifespan, no access log; returns on
+    SIGTERM."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        http=http,
+        loop="uvloop",
+        ws="none",
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+    )
+    uvicorn.Server(config).run()
