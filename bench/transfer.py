@@ -33,9 +33,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +41,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
+
+from _servers import Server, run_uvicorn, start
 
 BLOCK = 1 << 20
 MIB = 1 << 20
@@ -126,72 +125,19 @@ def bare_app(data_dir: str | None) -> Any:
     )
 
 
-def serve(kind: str, data_dir: str | None) -> None:
-    """Child process: serve ``kind`` on a free loopback port, print it, run until SIGTERM."""
-    import uvicorn
-
+def serve(kind: str, port: int, data_dir: str | None) -> None:
+    """Child process: serve ``kind`` on ``port`` until SIGTERM."""
     if kind == "mock":
         from conformance.mock import MockSettings, create_app
 
         app = create_app(MockSettings(user=USER, password=PASSWORD, data_dir=data_dir))
     else:
         app = bare_app(data_dir)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    print(sock.getsockname()[1], flush=True)
-    config = uvicorn.Config(
-        app,
-        http="httptools",
-        loop="uvloop",
-        ws="none",
-        lifespan="off",
-        access_log=False,
-        log_level="warning",
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+    run_uvicorn(app, port)
 
 
-@dataclass
-class Child:
-    proc: subprocess.Popen[str]
-    port: int
-
-    def peak_rss(self) -> int:
-        """VmHWM of the server process, in bytes."""
-        with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-        raise RuntimeError("no VmHWM in /proc/<pid>/status")
-
-    def cpu_seconds(self) -> float:
-        """User plus system CPU time the server process has used so far."""
-        with open(f"/proc/{self.proc.pid}/stat", encoding="ascii") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def start(kind: str, data_dir: str | None = None) -> Child:
-    args = [sys.executable, os.path.abspath(__file__), "--serve", kind]
-    if data_dir is not None:
-        args += ["--data-dir", data_dir]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line.strip().isdigit():
-        proc.kill()
-        raise RuntimeError(f"the {kind} server did not start")
-    return Child(proc, int(line))
+def start_server(kind: str, data_dir: str | None = None) -> Server:
+    return start(__file__, kind, [] if data_dir is None else ["--data-dir", data_dir])
 
 
 # -- the client -------------------------------------------------------------------------
@@ -339,7 +285,7 @@ class Result:
     cpu_per_gib: float
 
 
-def measured(child: Child, size: int, transfer: Callable[[], float]) -> Result:
+def measured(child: Server, size: int, transfer: Callable[[], float]) -> Result:
     cpu = child.cpu_seconds()
     seconds = transfer()
     used = child.cpu_seconds() - cpu
@@ -356,7 +302,7 @@ DIRECTIONS = (("up", "upload"), ("down", "download"))
 
 
 def one_round(
-    mock: Child, bare: Child, size: int, checksum: str, verify: bool
+    mock: Server, bare: Server, size: int, checksum: str, verify: bool
 ) -> dict[tuple[str, str], Result]:
     api = MockApi(mock.port)
     api.login()
@@ -389,10 +335,11 @@ def main() -> int:
         help="where payloads are stored (default: /dev/shm if any, else the temp dir)",
     )
     parser.add_argument("--serve", choices=("mock", "bare"), help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         with contextlib.suppress(KeyboardInterrupt):
-            serve(args.serve, args.data_dir)
+            serve(args.serve, args.port, args.data_dir)
         return 0
 
     size: int = args.size
@@ -403,7 +350,7 @@ def main() -> int:
     )
     checksum = sha1_of(size)
     data_dir = tempfile.mkdtemp(prefix="bench-transfer-", dir=args.data_dir)
-    mock, bare = start("mock", data_dir), start("bare", data_dir)
+    mock, bare = start_server("mock", data_dir), start_server("bare", data_dir)
     best: dict[tuple[str, str], Result] = {}
     try:
         for number in range(1, args.repeat + 1):
