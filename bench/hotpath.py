@@ -182,6 +182,64 @@ def raw_app() -> Any:
     return app
 
 
+def models_app() -> Any:
+    """The plain ASGI callable over the mock's own state (``Backend``): its rules, session
+    check and rendering with no framework; the floor for the mock on this server."""
+    import orjson
+
+    from conformance.mock import MockSettings
+    from conformance.mock.handlers.update_session import render
+    from conformance.mock.models import Backend
+    from conformance.mock.models.library import StorageBacking
+
+    backend = Backend(MockSettings(user=USER, password=PASSWORD))
+    token = backend.api_sessions.login(USER, PASSWORD)
+    library = backend.library.create_library(
+        "bench", None, [StorageBacking("DATASTORE", "datastore-101")], None
+    )
+    items: dict[str, str] = {}  # the bench's item names -> the backend's item ids
+    sessions = backend.update_sessions
+    json_headers = [(b"content-type", b"application/json")]
+    prefix = US + "/"
+
+    async def answer(send: Any, status: int, body: bytes = b"") -> None:
+        headers = [(b"content-length", str(len(body)).encode()), *json_headers] if body else []
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        method, path = scope["method"], scope["path"]
+        backend.api_sessions.touch(token)
+        if path == US and method == "POST":
+            chunks = []
+            more = True
+            while more:
+                message = await receive()
+                chunks.append(message.get("body", b""))
+                more = message.get("more_body", False)
+            name = orjson.loads(b"".join(chunks))["library_item_id"]
+            item = items.get(name)
+            if item is None:
+                item = items[name] = backend.library.create_item(library, name, None, None, None)
+            session_id = sessions.create(item, warning_behavior=None, client_token=None)
+            await answer(send, 201, orjson.dumps(session_id))
+        elif path.startswith(prefix) and method == "GET":
+            session = sessions.find(path[len(prefix) :])
+            await answer(send, 200, orjson.dumps(render(backend, session)))
+        elif path.startswith(prefix) and method == "POST":
+            sessions.complete(path[len(prefix) :])
+            await answer(send, 204)
+        elif path.startswith(prefix) and method == "DELETE":
+            sessions.delete(path[len(prefix) :])
+            await answer(send, 204)
+        else:
+            await answer(send, 404, b"{}")
+
+    return app
+
+
 def rsgi_app() -> Any:
     """The same routes in granian's own interface (RSGI): no ASGI messages either."""
     import uuid
@@ -243,6 +301,7 @@ SERVERS = {
     "mock": "the mock vCenter, as `vcenter-conformance mock` serves it (uvicorn)",
     "bare": "Starlette, the three routes over a dict (uvicorn)",
     "raw": "one plain ASGI callable, the same routes (uvicorn)",
+    "models": "the plain ASGI callable over the mock's own state and rules (uvicorn)",
     "mock-httptools": "the mock's app on stock uvicorn httptools (no drop hook, no limits)",
     "raw-limits": "the plain ASGI callable on the mock's uvicorn protocol (limits.py)",
     "granian-asgi": "the same ASGI callable on granian",
@@ -260,6 +319,8 @@ def serve_child(kind: str, port: int) -> None:
         run_uvicorn(bare_app(), port)
     elif kind == "raw":
         run_uvicorn(raw_app(), port)
+    elif kind == "models":
+        run_uvicorn(models_app(), port)
     elif kind == "mock-httptools":
         from conformance.mock import MockSettings, create_app
 
