@@ -1,17 +1,25 @@
-"""Requests per second of the mock's hot path, against a bare Starlette app on the same server.
+"""Requests per second of the mock's hot path, against baselines on the same server.
 
 Usage: python bench/hotpath.py [--seconds S] [--rounds R] [--connections C]
-                               [--lifecycle-connections L]
+                               [--lifecycle-connections L] [--servers a,b,...]
+                               [--scenarios get,lifecycle]
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``), the load generator: a C program, so the
-server, not the client, sets the pace. Starts two servers in subprocesses on 127.0.0.1:
+server, not the client, sets the pace. Starts each server in a subprocess on 127.0.0.1
+(``bench/_servers.py``); ``--servers`` picks them (default ``mock,bare,raw,models``):
 
 * ``mock``: the mock vCenter exactly as ``vcenter-conformance mock`` serves it (``serve``);
 * ``bare``: Starlette on the same uvicorn (httptools, uvloop, no access log) with the same
-  three update-session routes doing nothing but a dict look-up and a JSON answer: the
-  framework's ceiling.
+  three update-session routes doing nothing but a dict look-up and a JSON answer;
+* ``raw``: the same routes as one plain ASGI callable, no framework: the server's ceiling;
+* ``models``: that plain callable over the mock's own state (``Backend``: the session
+  check, the state rules, the rendering): the floor for the mock on this server;
+* ``granian-asgi``, ``granian-rsgi``: the plain callable on granian, and the same routes
+  in granian's own interface (``pip install -e '.[bench]'``); ``mock-httptools`` (the
+  mock on stock httptools, without its limits) and ``raw-limits`` (the plain callable
+  on the mock's protocol) price the mock's uvicorn protocol.
 
-Then, in interleaved rounds (a load spike on the machine hits both alike):
+Then, in interleaved rounds (a load spike on the machine hits all alike):
 
 * ``get``: ``GET /api/content/library/item/update-session/{id}`` of one session, with the
   session header, over ``--connections`` keep-alive connections;
@@ -21,9 +29,11 @@ Then, in interleaved rounds (a load spike on the machine hits both alike):
 
 On two or more cores the servers are pinned to core 0 and wrk to core 1 (``taskset``).
 Prints per scenario and server the median requests/s (lifecycles/s), the server's CPU
-microseconds per request, and the mock/bare ratios (targets: get at least 0.9x; lifecycles
-at least 7,063/s, half of govmomi's vcsim on the reference machine); then the mock's
-start-up time and its RSS before and after the lifecycles.
+microseconds per request (summed over its processes) and what that makes per second of
+server CPU, then the ratios to ``bare`` and to ``raw`` by rate and by CPU (targets: get
+at least 0.9x bare; lifecycles at least 7,063/s, half of govmomi's vcsim on the
+reference machine), then each server's start-up time and RSS. On a shared machine the
+rate follows the share of core 0 each server gets; the CPU per request is steadier.
 """
 
 from __future__ import annotations
@@ -444,8 +454,8 @@ def main() -> int:
     parser.add_argument("--lifecycle-connections", type=int, default=8, help="(default 8)")
     parser.add_argument(
         "--servers",
-        default="mock,bare,raw",
-        help="comma-separated, from: " + ", ".join(SERVERS) + " (default mock,bare,raw)",
+        default="mock,bare,raw,models",
+        help="comma-separated, from: " + ", ".join(SERVERS) + " (default mock,bare,raw,models)",
     )
     parser.add_argument(
         "--scenarios", default="get,lifecycle", help="get, lifecycle or both (the default)"

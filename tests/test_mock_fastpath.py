@@ -19,10 +19,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from starlette.datastructures import QueryParams
 from starlette.routing import Match, Route, Router
 
 from conformance.mock import FLAWS, FakeClock, MockSettings, create_app
-from conformance.mock.fastpath import ShapeTable
+from conformance.mock.fastpath import ShapeTable, _LeanRequest
 from conformance.mock.faults import Faults
 from conformance.mock.routes import ROUTES
 from conformance.mock.variants import VARIANTS
@@ -103,6 +104,20 @@ def test_the_shape_table_refuses_a_route_it_could_not_match_exactly() -> None:
             ShapeTable([resource(path, get=endpoint)])
     with pytest.raises(ValueError, match="method table"):
         ShapeTable([Route("/api/plain", endpoint)])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [b"", b"action=complete", b"a&b=&=c&&d=1=2&a=2", b"x=%41", b"a+b=c", b"k=\xe9", b"&", b"="],
+)
+def test_the_lean_query_is_starlettes(query: bytes) -> None:
+    lean = _LeanRequest({"type": "http", "query_string": query}).query_params
+    plain = QueryParams(query)
+    assert type(lean) is QueryParams
+    assert lean.multi_items() == plain.multi_items()
+    assert dict(lean) == dict(plain) and str(lean) == str(plain)
+    for key in ("a", "action", "", "x", "a b", "k", "missing"):
+        assert lean.get(key) == plain.get(key) and lean.getlist(key) == plain.getlist(key)
 
 
 # -- the same answers through both doors ------------------------------------------------

@@ -161,10 +161,16 @@ class _LeanRequest(Request):
         raw: bytes = self.scope["query_string"]
         if b"%" in raw or b"+" in raw:
             self._query_params = QueryParams(raw)
-        else:  # parse_qsl(keep_blank_values=True) without escapes: split, keep "a" as "a="
-            pairs = [part.partition("=") for part in raw.decode("latin-1").split("&") if part]
-            self._query_params = QueryParams([(name, value) for name, _, value in pairs])
-        return self._query_params
+            return self._query_params
+        # parse_qsl(keep_blank_values=True) without escapes: split, keep "a" as "a="; then
+        # the state QueryParams(raw) would hold, set directly (its generic constructor
+        # costs several times the split; tests/test_mock_fastpath.py compares the two)
+        parts = [part.partition("=") for part in raw.decode("latin-1").split("&") if part]
+        params = QueryParams.__new__(QueryParams)
+        params._list = [(name, value) for name, _, value in parts]
+        params._dict = {name: value for name, _, value in parts}
+        self._query_params = params
+        return params
 
 
 class _Backed(Protocol):
