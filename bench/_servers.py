@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -116,18 +117,25 @@ def start(script: str, kind: str, extra: Sequence[str] = (), *, core: int | None
     port = free_port()
     args = [sys.executable, os.path.abspath(script), "--serve", kind, "--port", str(port)]
     began = time.perf_counter()
-    proc = subprocess.Popen(pinned([*args, *extra], core), stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + _START_TIMEOUT
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                proc.wait()
-                raise RuntimeError(f"the {kind} server did not start") from None
-            time.sleep(0.002)
+    # the child's stderr goes to a file, shown only if it does not start (the child keeps
+    # its own descriptor of the file once ours is closed)
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            pinned([*args, *extra], core), stdout=subprocess.DEVNULL, stderr=log
+        )
+        deadline = time.monotonic() + _START_TIMEOUT
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()
+                    proc.wait()
+                    log.seek(0)
+                    said = log.read().decode(errors="replace")
+                    raise RuntimeError(f"the {kind} server did not start:\n{said}") from None
+                time.sleep(0.002)
     return Server(kind, proc, port, time.perf_counter() - began)
 
 

@@ -44,11 +44,6 @@ PREFIX = "/api/"
 ErrorAnswer = Callable[[Request, Exception], Awaitable[Response]]
 
 
-class _Resourceful(Protocol):
-    path: str
-    table: dict[str, Endpoint]
-
-
 @dataclass(frozen=True)
 class _Shape:
     """One route's path as segments: literals by position, parameters by position, and
