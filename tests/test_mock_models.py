@@ -59,9 +59,9 @@ def test_backend_update_session_lifecycle_in_process() -> None:
     backend = _backend()
     item_id = _item(backend)
     sessions = backend.update_sessions
-    session_id = sessions.create(item_id, None, None)
+    session_id = sessions.create(item_id, None)
     with pytest.raises(errors.ResourceBusy):
-        sessions.create(item_id, None, None)
+        sessions.create(item_id, None)
     with pytest.raises(errors.NotAllowedInCurrentState):
         sessions.delete(session_id)
     sessions.complete(session_id)
@@ -74,7 +74,7 @@ def test_backend_update_session_lifecycle_in_process() -> None:
 
 def test_backend_session_timeout_comes_from_settings() -> None:
     backend = _backend(session_timeout=10.0)
-    session_id = backend.update_sessions.create(_item(backend), None, None)
+    session_id = backend.update_sessions.create(_item(backend), None)
     assert backend.update_sessions.find(session_id).expires_at == backend.clock.now() + 10
     backend.advance_clock(10.5)
     assert not backend.update_sessions.exists(session_id)
