@@ -10,9 +10,8 @@ action (authentication, the body and its shape, then the store's 404 and NACS).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from starlette.requests import Request
@@ -37,18 +36,10 @@ from .common import (
     unknown_fields,
 )
 
-__all__ = ["FAIL", "Action", "BodyRule", "SessionKind", "keep_alive", "no_body"]
+__all__ = ["FAIL", "Action", "SessionKind", "keep_alive", "no_body"]
 
 Store = TypeVar("Store", bound="SessionStore[Any, Any]", contravariant=True)
 Kind = TypeVar("Kind", bound="SessionStore[Any, Any]")
-
-
-class BodyRule(Enum):
-    """How an action reads its body (README, "Bodies")."""
-
-    IGNORED = "ignored"  # complete, cancel: any body, or none
-    REQUIRED = "required"  # fail: a JSON object
-    OPTIONAL = "optional"  # keep-alive: no body, {} or null
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,17 +47,15 @@ class Action(Generic[Store]):
     """One ``?action=``: its body (checked against ``shape``), then ``run`` on the store."""
 
     run: Callable[[Store, Backend, str, Body], None]
-    body: BodyRule = BodyRule.IGNORED
+    #: how the body is read (README, "Bodies"): ``required_object`` (fail),
+    #: ``optional_object`` (keep-alive: none, ``{}`` or ``null``); None: any body is ignored
+    read: Callable[[Request], Awaitable[Body | None]] | None = None
     #: the body's shape; the backend picks it (a variant may widen it)
     shape: Callable[[Backend], shapes.Struct] | None = None
 
     async def __call__(self, request: Request, store: Store, session_id: str) -> None:
         backend = backend_of(request)
-        body: Body = {}
-        if self.body is BodyRule.REQUIRED:
-            body = await required_object(request)
-        elif self.body is BodyRule.OPTIONAL:
-            body = await optional_object(request) or {}
+        body = (await self.read(request) or {}) if self.read is not None else {}
         if self.shape is not None:
             shapes.check(self.shape(backend), body, unknown=unknown_fields(request))
         self.run(store, backend, session_id, body)
@@ -82,7 +71,7 @@ FAIL: Action[SessionStore[Any, Any]] = Action(
     lambda store, backend, session_id, body: store.fail(
         session_id, req_str(body, "client_error_message")
     ),
-    BodyRule.REQUIRED,
+    required_object,
     lambda backend: shapes.FAIL,
 )
 
@@ -106,7 +95,7 @@ def keep_alive(
         lambda store, backend, session_id, body: store.keep_alive(
             session_id, opt_int(body, progress_key(backend))
         ),
-        BodyRule.OPTIONAL,
+        optional_object,
         lambda backend: unbounded if backend.varied("progress-unbounded") else shape,
     )
 
