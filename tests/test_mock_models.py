@@ -126,7 +126,7 @@ def test_readiness_reports_the_files_and_changes_nothing(tmp_path: Path) -> None
     files.add(session_id, _pull_spec("pulling.iso"), "http://mock")
     files.begin_pull(session_id, "pulling.iso")
     broken = files.add(session_id, _pull_spec("broken.iso"), "http://mock")
-    files.abort(files.begin_pull(session_id, "broken.iso"), "gone")
+    files.broken(files.begin_pull(session_id, "broken.iso"), "gone")
     session = sessions.find(session_id)
     readiness = files.readiness(session)
     assert readiness.missing == ("waiting.iso",)

@@ -13,8 +13,9 @@ Rules (contract §4, §5, §8, §10):
   discard them from disk.
 
 This service looks sessions up but never changes their state. Transfers write from
-worker threads; every state change happens on the event loop (``finish`` and ``abort``
-are called there, through the session store).
+worker threads; every state change happens on the event loop: the transfer code calls
+the session store's ``finish`` and ``abort`` there, which call ``received`` and ``broken``
+here, then settle the session.
 """
 
 from __future__ import annotations
@@ -270,7 +271,7 @@ class UpdateSessionFiles:
             transfer.file.transfer = None
         return session
 
-    def finish(self, transfer: Transfer) -> UpdateSession:
+    def received(self, transfer: Transfer) -> UpdateSession:
         """All bytes are in: verify them against the AddSpec (READY or ERROR); the session.
 
         Raises for an upload whose session ended meanwhile (its bytes are discarded).
@@ -310,7 +311,7 @@ class UpdateSessionFiles:
             self._b.storage.discard(receiver.path)
         return session
 
-    def abort(self, transfer: Transfer, reason: str) -> UpdateSession | None:
+    def broken(self, transfer: Transfer, reason: str) -> UpdateSession | None:
         """The transfer broke (connection closed, source unreachable): file ERROR; the
         session, or None if the transfer no longer counted."""
         session = self._end(transfer)

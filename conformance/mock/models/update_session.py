@@ -193,11 +193,11 @@ class UpdateSessions(SessionStore[UpdateSession, UpdateState]):
 
         Raises for an upload whose session ended meanwhile (its bytes are discarded).
         """
-        self._transfer_ended(self.files.finish(transfer))
+        self._transfer_ended(self.files.received(transfer))
 
     def abort(self, transfer: Transfer, reason: str) -> None:
         """The transfer broke (connection closed, source unreachable): file ERROR."""
-        self._transfer_ended(self.files.abort(transfer, reason))
+        self._transfer_ended(self.files.broken(transfer, reason))
 
     def _transfer_ended(self, session: UpdateSession | None) -> None:
         """Finish a ``complete`` that waited for the PULLs, once the last one ended."""
