@@ -18,7 +18,9 @@ from conformance.mock.models import (
     DownloadState,
     UpdateState,
 )
+from conformance.mock.models.files import SourceType, TransferEndpoint
 from conformance.mock.models.library import StorageBacking
+from conformance.mock.models.update_files import AddSpec
 
 MOCK_DIR = Path(__file__).resolve().parents[1] / "conformance" / "mock"
 
@@ -59,9 +61,9 @@ def test_backend_update_session_lifecycle_in_process() -> None:
     backend = _backend()
     item_id = _item(backend)
     sessions = backend.update_sessions
-    session_id = sessions.create(item_id, None, None)
+    session_id = sessions.create(item_id, None)
     with pytest.raises(errors.ResourceBusy):
-        sessions.create(item_id, None, None)
+        sessions.create(item_id, None)
     with pytest.raises(errors.NotAllowedInCurrentState):
         sessions.delete(session_id)
     sessions.complete(session_id)
@@ -72,9 +74,76 @@ def test_backend_update_session_lifecycle_in_process() -> None:
         sessions.find(session_id)
 
 
+def _pull_spec(name: str) -> AddSpec:
+    return AddSpec(name, SourceType.PULL, TransferEndpoint("http://127.0.0.1:9/" + name))
+
+
+def test_complete_waits_for_a_pull_and_settles_when_the_store_hears_it_ended(
+    tmp_path: Path,
+) -> None:
+    """complete -> settle -> commit runs one way: the file service records the PULL's
+    end, the store (which owns the service) moves the session and has the bytes committed."""
+    backend = _backend(data_dir=str(tmp_path))
+    item_id = _item(backend)
+    sessions = backend.update_sessions
+    assert sessions.files is backend.update_files
+    session_id = sessions.create(item_id, None)
+    sessions.files.add(session_id, _pull_spec("a.iso"), "http://mock")
+    transfer = sessions.files.begin_pull(session_id, "a.iso")
+    sessions.complete(session_id)
+    session = sessions.find(session_id)
+    assert (session.state, session.completing) == (UpdateState.ACTIVE, True)
+    transfer.receiver.write(b"pulled bytes")
+    sessions.finish(transfer)
+    assert (session.state, session.completing) == (UpdateState.DONE, False)
+    item = backend.library.get_item(item_id)
+    assert item.content_version == 2
+    assert item.files["a.iso"].data.read_bytes() == b"pulled bytes"
+
+
+def test_a_pull_that_breaks_after_complete_fails_the_session(tmp_path: Path) -> None:
+    backend = _backend(data_dir=str(tmp_path))
+    item_id = _item(backend)
+    sessions = backend.update_sessions
+    session_id = sessions.create(item_id, None)
+    sessions.files.add(session_id, _pull_spec("a.iso"), "http://mock")
+    transfer = sessions.files.begin_pull(session_id, "a.iso")
+    sessions.complete(session_id)
+    sessions.abort(transfer, "source unreachable")
+    session = sessions.find(session_id)
+    assert session.state is UpdateState.ERROR
+    assert session.error_message is not None
+    assert "source unreachable" in session.error_message.default_message
+    assert backend.library.get_item(item_id).files == {}
+
+
+def test_readiness_reports_the_files_and_changes_nothing(tmp_path: Path) -> None:
+    backend = _backend(data_dir=str(tmp_path))
+    sessions = backend.update_sessions
+    session_id = sessions.create(_item(backend), None)
+    files = sessions.files
+    files.add(session_id, AddSpec("waiting.iso", SourceType.PUSH), "http://mock")
+    files.add(session_id, _pull_spec("pulling.iso"), "http://mock")
+    files.begin_pull(session_id, "pulling.iso")
+    broken = files.add(session_id, _pull_spec("broken.iso"), "http://mock")
+    files.broken(files.begin_pull(session_id, "broken.iso"), "gone")
+    session = sessions.find(session_id)
+    readiness = files.readiness(session)
+    assert readiness.missing == ("waiting.iso",)
+    assert readiness.failed is not None and "gone" in readiness.failed
+    assert broken.error_message is not None
+    assert readiness.failed == broken.error_message.default_message
+    assert (readiness.latent, readiness.pulling, readiness.transferring) == (None, True, True)
+    assert (session.state, session.completing, session.error_message) == (
+        UpdateState.ACTIVE,
+        False,
+        None,
+    )
+
+
 def test_backend_session_timeout_comes_from_settings() -> None:
     backend = _backend(session_timeout=10.0)
-    session_id = backend.update_sessions.create(_item(backend), None, None)
+    session_id = backend.update_sessions.create(_item(backend), None)
     assert backend.update_sessions.find(session_id).expires_at == backend.clock.now() + 10
     backend.advance_clock(10.5)
     assert not backend.update_sessions.exists(session_id)

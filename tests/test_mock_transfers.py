@@ -332,7 +332,7 @@ def test_a_second_upload_while_one_runs_is_rejected(api: Api, mock: MockServer) 
     assert file_info(api, session_id)["status"] == "TRANSFERRING"
     with pytest.raises(NotAllowedInCurrentState):
         files.begin_upload(token, "/cls/data/x")
-    files.abort(first, "test")
+    mock.backend.update_sessions.abort(first, "test")
     assert stored(mock) == []
 
 

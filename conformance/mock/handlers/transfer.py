@@ -62,15 +62,15 @@ async def upload(request: Request) -> Response:
             reason = f"no bytes for {stall['idle_timeout']:g} s after {received} bytes"
         else:
             reason = f"the connection closed after {received} bytes"
-        backend.update_files.abort(transfer, reason)
+        backend.update_sessions.abort(transfer, reason)
         return Response(status_code=400)  # nobody is listening
     except OSError as exc:
-        backend.update_files.abort(transfer, f"cannot store the bytes ({exc.strerror})")
+        backend.update_sessions.abort(transfer, f"cannot store the bytes ({exc.strerror})")
         raise errors.internal_error("the data directory failed") from exc
     except BaseException:
-        backend.update_files.abort(transfer, "the transfer was interrupted")
+        backend.update_sessions.abort(transfer, "the transfer was interrupted")
         raise
-    backend.update_files.finish(transfer)
+    backend.update_sessions.finish(transfer)
     if backend.varied("checksum-mismatch-at-upload") and transfer.file.error_message is not None:
         return Response(status_code=400)  # the bytes were refused: the file is ERROR
     return Response(status_code=200)
@@ -204,6 +204,6 @@ def _pulled(backend: Backend, transfer: Transfer, reason: str | None) -> None:
     """On the event loop: READY/ERROR, or nothing if the file or session went away."""
     with contextlib.suppress(errors.VapiError):
         if reason is None:
-            backend.update_files.finish(transfer)
+            backend.update_sessions.finish(transfer)
         else:
-            backend.update_files.abort(transfer, reason)
+            backend.update_sessions.abort(transfer, reason)

@@ -20,7 +20,6 @@ from .download_files import DownloadSessionFiles
 from .download_session import DownloadSessions
 from .library import ContentLibrary
 from .storage import DataDir
-from .update_files import UpdateSessionFiles
 from .update_session import UpdateSessions
 
 __all__ = ["Backend"]
@@ -46,9 +45,10 @@ class Backend:
         self.library = ContentLibrary(self)
         self.update_sessions = UpdateSessions(self)
         self.download_sessions = DownloadSessions(self)
-        # file services and the bytes on disk (update_files.py, download_files.py)
+        # file services and the bytes on disk (update_files.py, download_files.py); an
+        # update session's file service belongs to its store, which drives ``complete``
         self.storage = DataDir(self.settings.data_dir)
-        self.update_files = UpdateSessionFiles(self)
+        self.update_files = self.update_sessions.files
         self.download_files = DownloadSessionFiles(self)
 
     # -- flaws -------------------------------------------------------------------------
@@ -123,8 +123,7 @@ class Backend:
         self.api_sessions.reset()
         self.library.reset()
         self.update_sessions.reset()
-        self.download_sessions.reset()
-        self.update_files.reset()
+        self.download_sessions.reset()  # the update sessions' store resets their files
         self.download_files.reset()
         self.storage.wipe()
 

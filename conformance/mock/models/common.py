@@ -1,11 +1,13 @@
-"""Pieces shared by the stores: ids, client tokens, transitions as data, session expiry."""
+"""Pieces shared by the stores: ids, client tokens, transitions as data, and the session
+store both kinds of transfer session use (lookup, expiry, create, keep-alive, fail)."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .. import errors
@@ -18,8 +20,8 @@ __all__ = ["BaseSession", "ClientTokens", "SessionStore", "is_uuid", "new_id", "
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
-S = TypeVar("S", bound="BaseSession")
-St = TypeVar("St")
+St = TypeVar("St", bound=StrEnum)
+S = TypeVar("S", bound="BaseSession[Any]")
 
 
 def new_id() -> str:
@@ -63,9 +65,12 @@ class ClientTokens:
         self._ids.clear()
 
 
+T = TypeVar("T")
+
+
 def next_state(
-    table: Mapping[tuple[St, str], St], state: St, operation: str, noun: str, *, lenient: bool
-) -> St | None:
+    table: Mapping[tuple[T, str], T], state: T, operation: str, noun: str, *, lenient: bool
+) -> T | None:
     """Look ``(state, operation)`` up in a transition table.
 
     A missing entry is NotAllowedInCurrentState, unless ``lenient`` (a flaw), which
@@ -80,8 +85,9 @@ def next_state(
 
 
 @dataclass(eq=False)
-class BaseSession:
-    """What update and download sessions share."""
+class BaseSession(Generic[St]):
+    """What update and download sessions share; ``state`` is each kind's own enum (each
+    kind gives it its default, ACTIVE)."""
 
     id: str
     library_item_id: str
@@ -89,20 +95,33 @@ class BaseSession:
     expires_at: float
     client_progress: int = 0
     error_message: Message | None = None
+    state: St = field(kw_only=True)
 
 
-class SessionStore(Generic[S]):
-    """Storage, per-item index, expiry and lookup for one kind of transfer session.
+class SessionStore(Generic[S, St]):
+    """Storage, per-item index, expiry and lookup for one kind of transfer session, and
+    the operations both kinds share (create, keep-alive, cancel's precondition, fail).
 
-    Expired sessions are dropped lazily, whenever they are looked at.
+    What differs by kind is data (class attributes: nouns, the transition table, the
+    flaw names) or a hook (``_admit``, ``_canceled``, ``_discard``). Expired sessions are
+    dropped lazily, whenever they are looked at.
     """
 
     kind = "session"  # noun for NotFound messages
     nacs_noun = "session"  # noun for NotAllowedInCurrentState messages
     token_kind = "session"
+    #: (state, vAPI operation) -> new state; an operation missing for a state is NACS
+    transitions: Mapping[tuple[St, str], St]
+    #: the flaw under which a missing transition answers 204 and changes nothing
+    lenient_flaw: str
+    #: the flaw under which create accepts an unknown library item
+    unknown_item_flaw: str
+    #: the flaw under which keep-alive drops the client's progress (None: no such flaw)
+    ignores_progress_flaw: str | None = None
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, session_type: type[S]) -> None:
         self._b = backend
+        self._session_type = session_type
         self._sessions: dict[str, S] = {}
         self._by_item: dict[str, dict[str, None]] = {}  # item id -> ordered set of session ids
         #: every id this store issued (the ``unknown-id-400`` flaw tells them apart)
@@ -186,6 +205,80 @@ class SessionStore(Generic[S]):
         for sid in list(self._by_item.get(item_id, ())):
             self._remove(self._sessions[sid])
 
+    # -- the operations both kinds share ------------------------------------------------
+    def create(self, library_item_id: str, client_token: str | None, **fields: Any) -> str:
+        """A new ACTIVE session on the item (``fields``: the kind's own, such as an update
+        session's ``warning_behavior``), or the id an earlier create with this token gave."""
+        reused = self._reuse(client_token)
+        if reused is not None:
+            return reused
+        item_id, content_version = self._item_for_create(
+            library_item_id, accept_unknown=self._b.flawed(self.unknown_item_flaw)
+        )
+        self._admit(item_id)
+        session = self._session_type(
+            id=self._b.new_id(),
+            library_item_id=item_id,
+            library_item_content_version=content_version,
+            expires_at=self._new_expiry(),
+            **fields,
+        )
+        self._add(session)
+        self._b.tokens.remember(self.token_kind, client_token, session.id)
+        return session.id
+
+    def keep_alive(self, session_id: str, progress: int | None) -> None:
+        session = self.find(session_id)
+        if self._step(session, "keep_alive") is None:
+            return
+        self._extend(session)
+        if progress is not None and not (
+            self.ignores_progress_flaw is not None and self._b.flawed(self.ignores_progress_flaw)
+        ):
+            session.client_progress = progress
+
+    def cancel(self, session_id: str) -> None:
+        session = self.find(session_id)
+        new = self._step(session, "cancel")
+        if new is not None:
+            self._canceled(session, new)
+
+    def fail(self, session_id: str, client_error_message: str) -> None:
+        """ERROR, with the client's text as ``error_message``; the kind discards what it holds."""
+        session = self.find(session_id)
+        new = self._step(session, "fail")
+        if new is None:
+            return
+        session.state = new
+        session.error_message = self._client_error(client_error_message)
+        self._discard(session)
+
+    def _step(self, session: S, operation: str) -> St | None:
+        """The state ``operation`` leads to; NACS if none (None under ``lenient_flaw``)."""
+        return next_state(
+            self.transitions,
+            session.state,
+            operation,
+            self.nacs_noun,
+            lenient=self._b.flawed(self.lenient_flaw),
+        )
+
+    def delete(self, session_id: str) -> None:
+        """``delete``: each kind has its own precondition."""
+        raise NotImplementedError
+
+    # -- hooks of the kinds ------------------------------------------------------------
+    def _admit(self, item_id: str) -> None:
+        """Raise if the item may not have another session (update sessions: one ACTIVE)."""
+
+    def _canceled(self, session: S, new: St) -> None:
+        """cancel is allowed: move to ``new`` (a flaw may differ) and let go of transfers."""
+        session.state = new
+
+    def _discard(self, session: S) -> None:
+        """The session ended by fail: drop what it holds (update sessions: their bytes)."""
+
+    # -- helpers -----------------------------------------------------------------------
     def _item_for_create(self, library_item_id: str, *, accept_unknown: bool) -> tuple[str, str]:
         """(id, content_version) of the item a create names; NotFound if there is none,
         unless ``accept_unknown`` (a flaw): then a session on no item, at version 1."""
@@ -230,4 +323,5 @@ class SessionStore(Generic[S]):
             "error_message": None
             if session.error_message is None
             else session.error_message.to_json(),
+            "state": str(session.state),
         }

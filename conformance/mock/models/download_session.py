@@ -6,11 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .. import errors
-from .common import BaseSession, SessionStore, next_state
+from .common import BaseSession, SessionStore
 from .files import DownloadFile
+
+if TYPE_CHECKING:
+    from .backend import Backend
 
 __all__ = ["DOWNLOAD_TRANSITIONS", "DownloadSession", "DownloadSessions", "DownloadState"]
 
@@ -36,72 +39,29 @@ DOWNLOAD_TRANSITIONS: Mapping[tuple[DownloadState, str], DownloadState] = Mappin
 
 
 @dataclass(eq=False)
-class DownloadSession(BaseSession):
+class DownloadSession(BaseSession[DownloadState]):
     state: DownloadState = ACTIVE
     # Files this session has prepared (``download_files.py``), by name.
     files: dict[str, DownloadFile] = field(default_factory=dict)
 
 
-class DownloadSessions(SessionStore[DownloadSession]):
+class DownloadSessions(SessionStore[DownloadSession, DownloadState]):
     kind = "download session"
     nacs_noun = "download session"
     token_kind = "download-session"
+    transitions = DOWNLOAD_TRANSITIONS
+    lenient_flaw = "download-non-active-ops-allowed"
+    unknown_item_flaw = "download-create-unknown-item-accepted"
 
-    def create(self, library_item_id: str, client_token: str | None) -> str:
-        reused = self._reuse(client_token)
-        if reused is not None:
-            return reused
-        item_id, content_version = self._item_for_create(
-            library_item_id, accept_unknown=self._b.flawed("download-create-unknown-item-accepted")
-        )
-        session = DownloadSession(
-            id=self._b.new_id(),
-            library_item_id=item_id,
-            library_item_content_version=content_version,
-            expires_at=self._new_expiry(),
-        )
-        self._add(session)
-        self._b.tokens.remember(self.token_kind, client_token, session.id)
-        return session.id
+    def __init__(self, backend: Backend) -> None:
+        super().__init__(backend, DownloadSession)
 
-    def _step(self, session: DownloadSession, operation: str) -> DownloadState | None:
-        return next_state(
-            DOWNLOAD_TRANSITIONS,
-            session.state,
-            operation,
-            self.nacs_noun,
-            lenient=self._b.flawed("download-non-active-ops-allowed"),
-        )
-
-    def keep_alive(self, session_id: str, progress: int | None) -> None:
-        session = self.find(session_id)
-        if self._step(session, "keep_alive") is None:
-            return
-        self._extend(session)
-        if progress is not None:
-            session.client_progress = progress
-
-    def cancel(self, session_id: str) -> None:
-        session = self.find(session_id)
-        new = self._step(session, "cancel")
-        if new is not None and not self._b.flawed("download-cancel-keeps-active"):
+    def _canceled(self, session: DownloadSession, new: DownloadState) -> None:
+        if not self._b.flawed("download-cancel-keeps-active"):
             session.state = new
-
-    def fail(self, session_id: str, client_error_message: str) -> None:
-        session = self.find(session_id)
-        new = self._step(session, "fail")
-        if new is None:
-            return
-        session.state = new
-        session.error_message = self._client_error(client_error_message)
 
     def delete(self, session_id: str) -> None:
         session = self.find(session_id)
         if session.state is ACTIVE and self._b.flawed("download-delete-active-rejected"):
             raise errors.not_allowed("delete", session.state, self.nacs_noun)
         self._remove(session)
-
-    def _dump_one(self, session: DownloadSession) -> dict[str, Any]:
-        out = super()._dump_one(session)
-        out["state"] = str(session.state)
-        return out

@@ -6,15 +6,16 @@ Rules (contract §4, §5, §8, §10):
 * ``add`` needs an ACTIVE session; the same name again replaces that file (and its bytes).
 * Bytes are verified after receipt: a ``size`` or ``checksum_info`` that differs from the
   AddSpec puts the file in ERROR. The session itself stays ACTIVE until ``complete``.
-* ``complete`` with a file in ERROR moves the session to ERROR and answers 400 NACS with
-  args ``[complete, ERROR, reason]`` (§9); with files not received it answers 400 NACS
-  and the session stays ACTIVE; while PULLs still run it returns and the session becomes
-  DONE (or ERROR) when they end (§4).
+* ``complete`` (``update_session.py``, which owns this service) asks ``readiness``: a
+  file in ERROR fails the session, files not received refuse it, running PULLs make it
+  wait; once DONE, ``commit`` hands the bytes to the item.
 * The item sees the bytes only once the session is DONE; cancel, fail, expiry and delete
   discard them from disk.
 
-Transfers write from worker threads; every state change happens on the event loop
-(``finish`` and ``abort`` are called there).
+This service looks sessions up but never changes their state. Transfers write from
+worker threads; every state change happens on the event loop: the transfer code calls
+the session store's ``finish`` and ``abort`` there, which call ``received`` and ``broken``
+here, then settle the session.
 """
 
 from __future__ import annotations
@@ -40,12 +41,12 @@ from .files import (
     check_name,
     shown,
 )
-from .update_session import UpdateSession, UpdateState
 
 if TYPE_CHECKING:
     from .backend import Backend
+    from .update_session import UpdateSession, UpdateSessions
 
-__all__ = ["DATA_PATH", "AddSpec", "UpdateSessionFiles", "Validation"]
+__all__ = ["DATA_PATH", "AddSpec", "Readiness", "UpdateSessionFiles", "Validation"]
 
 #: Upload and download URIs: ``<base>/cls/data/<uuid>/<file name>``, as on vCenter (§8).
 DATA_PATH = "/cls/data"
@@ -80,15 +81,30 @@ class Validation:
         return bool(self.missing_files or self.invalid_files)
 
 
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """What a session's files say to ``complete``: reasons are the first bad file's."""
+
+    latent: str | None  # a READY file's mismatch found only now (a variant)
+    failed: str | None  # a file in ERROR
+    missing: tuple[str, ...]  # names (shown) not received: WAITING, or a PUSH still TRANSFERRING
+    pulling: bool  # a PULL is still TRANSFERRING
+    transferring: bool  # any file is TRANSFERRING
+
+
 def data_uri(base_url: str, token: str, name: str) -> str:
     return f"{base_url.rstrip('/')}{DATA_PATH}/{token}/{quote(name, safe='')}"
 
 
 class UpdateSessionFiles:
-    """The files of every update session, and the upload tokens that lead to them."""
+    """The files of every update session, and the upload tokens that lead to them.
 
-    def __init__(self, backend: Backend) -> None:
+    Owned by the session store (``sessions``), which it uses only to look sessions up.
+    """
+
+    def __init__(self, backend: Backend, sessions: UpdateSessions) -> None:
         self._b = backend
+        self._sessions = sessions
         self._uploads: dict[str, tuple[str, str]] = {}  # token -> (session id, file name)
         self._running: set[Transfer] = set()
 
@@ -113,18 +129,16 @@ class UpdateSessionFiles:
 
     def _session(self, session_id: str) -> UpdateSession:
         """The live update session the file service names, or 404 (400 under a flaw)."""
-        if self._b.flawed("file-unknown-session-400") and not self._b.update_sessions.exists(
-            session_id
-        ):
+        if self._b.flawed("file-unknown-session-400") and not self._sessions.exists(session_id):
             raise errors.invalid_argument(
                 "com.vmware.vdcs.cls-main.invalid_session_id",
                 f"The update session ID '{session_id}' is invalid.",
                 session_id,
             )
-        return self._b.update_sessions.find(session_id)
+        return self._sessions.find(session_id)
 
     def _require_active(self, session: UpdateSession, operation: str) -> None:
-        if session.state is not UpdateState.ACTIVE:
+        if not session.active:
             raise errors.not_allowed(operation, session.state, _NOUN)
 
     # -- the file service --------------------------------------------------------------
@@ -203,22 +217,22 @@ class UpdateSessionFiles:
         for a non-ACTIVE session: the caller drains the body and throws it away.
         """
         ref = self._uploads.get(token)
-        if ref is None or not self._b.update_sessions.exists(ref[0]):
+        if ref is None or not self._sessions.exists(ref[0]):
             self._uploads.pop(token, None)
             raise errors.transfer_endpoint_not_found(path)
-        session = self._b.update_sessions.find(ref[0])
+        session = self._sessions.find(ref[0])
         file = session.files.get(ref[1])
         if file is None or file.token != token:
             self._uploads.pop(token, None)
             raise errors.transfer_endpoint_not_found(path)
-        if session.state is not UpdateState.ACTIVE:
+        if not session.active:
             if self._b.flawed("upload-after-cancel-accepted"):
                 return None
             raise errors.not_allowed("upload", session.state, _NOUN)
         return self._begin(session, file)
 
     def begin_pull(self, session_id: str, name: str) -> Transfer:
-        session = self._b.update_sessions.find(session_id)
+        session = self._sessions.find(session_id)
         return self._begin(session, session.files[name])
 
     def _begin(self, session: UpdateSession, file: UploadFile) -> Transfer:
@@ -236,11 +250,11 @@ class UpdateSessionFiles:
 
     def _current(self, transfer: Transfer) -> UpdateSession | None:
         """The transfer's session if the transfer still counts, else None."""
-        if transfer.abandoned or not self._b.update_sessions.exists(transfer.session_id):
+        if transfer.abandoned or not self._sessions.exists(transfer.session_id):
             return None
-        session = self._b.update_sessions.find(transfer.session_id)
+        session = self._sessions.find(transfer.session_id)
         if (
-            session.state is not UpdateState.ACTIVE
+            not session.active
             or session.files.get(transfer.file.name) is not transfer.file
             or transfer.file.transfer is not transfer
         ):
@@ -257,15 +271,14 @@ class UpdateSessionFiles:
             transfer.file.transfer = None
         return session
 
-    def finish(self, transfer: Transfer) -> None:
-        """All bytes are in: verify them against the AddSpec (READY or ERROR).
+    def received(self, transfer: Transfer) -> UpdateSession:
+        """All bytes are in: verify them against the AddSpec (READY or ERROR); the session.
 
         Raises for an upload whose session ended meanwhile (its bytes are discarded).
         """
         session = self._end(transfer)
         if session is None:
-            self._raise_stale(transfer)
-            return
+            raise self._stale(transfer)
         file, receiver = transfer.file, transfer.receiver
         actual = ChecksumInfo(receiver.close(), file.algorithm)
         file.bytes_transferred = receiver.count
@@ -296,28 +309,30 @@ class UpdateSessionFiles:
             file.status = TRANSFER_TRANSITIONS[(file.status, "rejected")]
             file.error_message = problem
             self._b.storage.discard(receiver.path)
-        self._settle(session)
+        return session
 
-    def abort(self, transfer: Transfer, reason: str) -> None:
-        """The transfer broke (connection closed, source unreachable): file ERROR."""
+    def broken(self, transfer: Transfer, reason: str) -> UpdateSession | None:
+        """The transfer broke (connection closed, source unreachable): file ERROR; the
+        session, or None if the transfer no longer counted."""
         session = self._end(transfer)
         self._b.storage.discard(transfer.receiver.path)
         if session is None:
-            return
+            return None
         file = transfer.file
         file.bytes_transferred = transfer.receiver.count
         file.status = TRANSFER_TRANSITIONS[(file.status, "broken")]
         file.error_message = errors.transfer_error(shown(file.name), reason)
-        self._settle(session)
+        return session
 
-    def _raise_stale(self, transfer: Transfer) -> None:
+    def _stale(self, transfer: Transfer) -> errors.VapiError:
+        """Why an upload whose session ended (or whose file went) is refused."""
         path = f"{DATA_PATH}/{transfer.file.token}"
-        if not self._b.update_sessions.exists(transfer.session_id):
-            raise errors.transfer_endpoint_not_found(path)
-        session = self._b.update_sessions.find(transfer.session_id)
-        if session.state is not UpdateState.ACTIVE:
-            raise errors.not_allowed("upload", session.state, _NOUN)
-        raise errors.transfer_endpoint_not_found(path)  # the file was replaced or removed
+        if not self._sessions.exists(transfer.session_id):
+            return errors.transfer_endpoint_not_found(path)
+        session = self._sessions.find(transfer.session_id)
+        if not session.active:
+            return errors.not_allowed("upload", session.state, _NOUN)
+        return errors.transfer_endpoint_not_found(path)  # the file was replaced or removed
 
     def _drop(self, file: UploadFile, *, endpoint: bool = True) -> None:
         """Forget a file's bytes, its running transfer and (``endpoint``) its upload URI.
@@ -333,62 +348,34 @@ class UpdateSessionFiles:
         if endpoint and file.token is not None:
             self._uploads.pop(file.token, None)
 
-    # -- hooks of the update-session state machine --------------------------------------
-    def ready_to_complete(self, session: UpdateSession) -> bool:
-        """Check the files for ``complete``: True if the session can be DONE now.
-
-        A file in ERROR moves the session to ERROR and raises NACS; files not received
-        raise NACS (the session stays ACTIVE); running PULLs return False and mark the
-        session ``completing``, to be settled when they end.
-        """
+    # -- what the session store asks and tells ------------------------------------------
+    @staticmethod
+    def readiness(session: UpdateSession) -> Readiness:
+        """What the files say to ``complete`` (nothing changes)."""
         files = list(session.files.values())
-        latent = [f for f in files if f.latent_problem is not None and f.status is READY]
-        if latent:  # the checksum-mismatch-at-complete variant: 204, then ERROR
-            message = latent[0].latent_problem
-            self._fail_session(session, message.default_message if message else "mismatch")
-            return False
-        failed = [f for f in files if f.status is FAILED]
-        if failed:
-            message = failed[0].error_message
-            reason = message.default_message if message else f"{failed[0].name} failed"
-            self._fail_session(session, reason)
-            raise errors.import_failed("complete", reason)
-        missing = [
-            f.name
-            for f in files
-            if f.status is WAITING
-            or (f.status is TRANSFERRING and f.source_type is not SourceType.PULL)
-        ]
-        if missing and not self._b.flawed("complete-ignores-missing-files"):
-            refusal = errors.files_missing("complete", [shown(n) for n in missing])
-            if self._b.varied("complete-missing-fails-session"):
-                self._fail_session(session, refusal.messages[0].default_message)
-            raise refusal
-        if any(f.status is TRANSFERRING and f.source_type is SourceType.PULL for f in files):
-            session.completing = True
-            return False
-        return True
-
-    def _settle(self, session: UpdateSession) -> None:
-        """A transfer ended: finish a ``complete`` that waited for the PULLs."""
-        if not session.completing or session.state is not UpdateState.ACTIVE:
-            return
-        if any(f.status is TRANSFERRING for f in session.files.values()):
-            return
-        session.completing = False
-        try:
-            ready = self.ready_to_complete(session)
-        except errors.NotAllowedInCurrentState as exc:
-            if session.state is UpdateState.ACTIVE:  # files missing: nobody to answer
-                self._fail_session(session, exc.messages[0].default_message)
-            return
-        if ready:
-            self._b.update_sessions.settle(session)
-
-    def _fail_session(self, session: UpdateSession, reason: str) -> None:
-        session.state = UpdateState.ERROR
-        session.error_message = errors.import_failure(session.library_item_id, reason)
-        self.discard(session)
+        latent = next(
+            (f.latent_problem for f in files if f.latent_problem is not None and f.status is READY),
+            None,
+        )
+        failed = next((f for f in files if f.status is FAILED), None)
+        failure: str | None = None
+        if failed is not None:
+            message = failed.error_message
+            failure = message.default_message if message else f"{failed.name} failed"
+        return Readiness(
+            latent=None if latent is None else latent.default_message,
+            failed=failure,
+            missing=tuple(
+                shown(f.name)
+                for f in files
+                if f.status is WAITING
+                or (f.status is TRANSFERRING and f.source_type is not SourceType.PULL)
+            ),
+            pulling=any(
+                f.status is TRANSFERRING and f.source_type is SourceType.PULL for f in files
+            ),
+            transferring=any(f.status is TRANSFERRING for f in files),
+        )
 
     def commit(self, session: UpdateSession) -> None:
         """The session is DONE (or a flaw says so): READY files become the item's content."""
@@ -428,8 +415,8 @@ class UpdateSessionFiles:
     # -- views -------------------------------------------------------------------------
     def staged(self, item_id: str) -> Iterator[ItemFile]:
         """READY files of the item's ACTIVE sessions, as item files (a flaw shows them)."""
-        for session in self._b.update_sessions.for_item(item_id):
-            if session.state is not UpdateState.ACTIVE:
+        for session in self._sessions.for_item(item_id):
+            if not session.active:
                 continue
             for file in session.files.values():
                 if file.status is READY and file.data is not None and file.checksum is not None:

@@ -1,21 +1,32 @@
-"""Update sessions: the state machine as data, plus the one-ACTIVE-per-item rule.
+"""Update sessions: the state machine as data, the one-ACTIVE-per-item rule, and
+``complete``, which owns the session's file service.
 
 Sources: contract §4 (binding docstrings, 8.0.2 spec) and the seed pages. Every operation
 in ``UPDATE_TRANSITIONS`` is allowed only from ACTIVE; anything else is
 NotAllowedInCurrentState. ``delete`` is separate: it is allowed only in ``UPDATE_DELETABLE``.
+
+``complete`` is a one-way chain: this store asks its file service what the files say
+(``readiness``), decides the session's state, and on DONE tells the service to hand the
+bytes to the item (``commit``). The file service never changes a session's state; when
+a transfer ends, the transfer code tells this store (``finish``, ``abort``), which lets
+the file service record it, then settles a ``complete`` that waited for PULLs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from .common import BaseSession, SessionStore, next_state
-from .files import UploadFile
+from .common import BaseSession, SessionStore
+from .files import Transfer, UploadFile
+from .update_files import UpdateSessionFiles
+
+if TYPE_CHECKING:
+    from .backend import Backend
 
 __all__ = [
     "UPDATE_ACTIVE_ONLY",
@@ -75,7 +86,7 @@ class WarningBehavior:
 
 
 @dataclass(eq=False)
-class UpdateSession(BaseSession):
+class UpdateSession(BaseSession[UpdateState]):
     state: UpdateState = ACTIVE
     warning_behavior: tuple[WarningBehavior, ...] | None = None
     # The file service's records (``update_files.py``), by name, in the order added.
@@ -83,53 +94,43 @@ class UpdateSession(BaseSession):
     # complete was called while PULLs ran: DONE (or ERROR) when they end (§4).
     completing: bool = False
 
+    @property
+    def active(self) -> bool:
+        return self.state is ACTIVE
 
-class UpdateSessions(SessionStore[UpdateSession]):
+
+class UpdateSessions(SessionStore[UpdateSession, UpdateState]):
+    """The update sessions, and (``files``) the file service that holds their files."""
+
     kind = "update session"
     nacs_noun = "import session"  # vCenter's own wording (contract §9)
     token_kind = "update-session"
+    transitions = UPDATE_TRANSITIONS
+    lenient_flaw = "non-active-ops-allowed"
+    unknown_item_flaw = "create-unknown-item-accepted"
+    ignores_progress_flaw = "keep-alive-ignores-progress"
 
-    def create(
-        self,
-        library_item_id: str,
-        warning_behavior: Sequence[WarningBehavior] | None,
-        client_token: str | None,
-    ) -> str:
-        reused = self._reuse(client_token)
-        if reused is not None:
-            return reused
-        item_id, content_version = self._item_for_create(
-            library_item_id, accept_unknown=self._b.flawed("create-unknown-item-accepted")
-        )
-        if not self._b.flawed("second-active-allowed"):
-            blocking = self._b.flawed("ended-session-blocks-item")
-            for other in self.for_item(item_id):
-                if other.state is ACTIVE or blocking:
-                    raise errors.update_session_busy(item_id, other.id)
-        session = UpdateSession(
-            id=self._b.new_id(),
-            library_item_id=item_id,
-            library_item_content_version=content_version,
-            expires_at=self._new_expiry(),
-            warning_behavior=None if warning_behavior is None else tuple(warning_behavior),
-        )
-        self._add(session)
-        self._b.tokens.remember(self.token_kind, client_token, session.id)
-        return session.id
+    def __init__(self, backend: Backend) -> None:
+        super().__init__(backend, UpdateSession)
+        self.files = UpdateSessionFiles(backend, self)
 
-    def _step(self, session: UpdateSession, operation: str) -> UpdateState | None:
-        return next_state(
-            UPDATE_TRANSITIONS,
-            session.state,
-            operation,
-            self.nacs_noun,
-            lenient=self._b.flawed("non-active-ops-allowed"),
-        )
+    def reset(self) -> None:
+        super().reset()
+        self.files.reset()
+
+    def _admit(self, item_id: str) -> None:
+        """One ACTIVE update session per item (RESOURCE_BUSY)."""
+        if self._b.flawed("second-active-allowed"):
+            return
+        blocking = self._b.flawed("ended-session-blocks-item")
+        for other in self.for_item(item_id):
+            if other.state is ACTIVE or blocking:
+                raise errors.update_session_busy(item_id, other.id)
 
     def update(
         self,
         session_id: str,
-        warning_behavior: Sequence[WarningBehavior] | None,
+        warning_behavior: tuple[WarningBehavior, ...] | None,
         client_progress: int | None,
     ) -> None:
         """PATCH: only ``warning_behavior`` changes; ``client_progress`` only under a flaw."""
@@ -137,49 +138,87 @@ class UpdateSessions(SessionStore[UpdateSession]):
         if self._step(session, "update") is None:
             return
         if warning_behavior is not None and not self._b.flawed("patch-ignores-warning-behavior"):
-            session.warning_behavior = tuple(warning_behavior)
+            session.warning_behavior = warning_behavior
         if client_progress is not None and self._b.flawed("patch-changes-progress"):
             session.client_progress = client_progress
 
-    def keep_alive(self, session_id: str, client_progress: int | None) -> None:
-        session = self.find(session_id)
-        if self._step(session, "keep_alive") is None:
-            return
-        self._extend(session)
-        if client_progress is not None and not self._b.flawed("keep-alive-ignores-progress"):
-            session.client_progress = client_progress
-
+    # -- complete: readiness -> settle -> commit ---------------------------------------
     def complete(self, session_id: str) -> None:
         session = self.find(session_id)
         new = self._step(session, "complete")
         if new is None or self._b.flawed("complete-keeps-active"):
             return
-        if self._b.update_files.ready_to_complete(session):  # raises if files are not
-            self.settle(session)
+        self._complete(session)
 
-    def settle(self, session: UpdateSession) -> None:
+    def _complete(self, session: UpdateSession) -> None:
+        """Judge the files for ``complete``; DONE if they are all in.
+
+        A file in ERROR moves the session to ERROR and raises NACS; files not received
+        raise NACS (the session stays ACTIVE); running PULLs mark the session
+        ``completing``, to be settled when they end.
+        """
+        files = self.files.readiness(session)
+        if files.latent is not None:  # the checksum-mismatch-at-complete variant: 204, then ERROR
+            self._fail_import(session, files.latent)
+            return
+        if files.failed is not None:
+            self._fail_import(session, files.failed)
+            raise errors.import_failed("complete", files.failed)
+        if files.missing and not self._b.flawed("complete-ignores-missing-files"):
+            refusal = errors.files_missing("complete", list(files.missing))
+            if self._b.varied("complete-missing-fails-session"):
+                self._fail_import(session, refusal.messages[0].default_message)
+            raise refusal
+        if files.pulling:
+            session.completing = True
+            return
+        self._settle(session)
+
+    def _settle(self, session: UpdateSession) -> None:
         """Every file is in: DONE, and the files become the item's content."""
         session.state = UPDATE_TRANSITIONS[(session.state, "complete")]
         if not self._b.flawed("complete-no-version-bump"):
             self._b.library.bump_content_version(session.library_item_id)
-        self._b.update_files.commit(session)
+        self.files.commit(session)
 
-    def cancel(self, session_id: str) -> None:
-        session = self.find(session_id)
-        new = self._step(session, "cancel")
-        if new is None:
+    def _fail_import(self, session: UpdateSession, reason: str) -> None:
+        """``complete`` found a bad file: ERROR ("The import of library item ... has failed")."""
+        session.state = ERROR
+        session.error_message = errors.import_failure(session.library_item_id, reason)
+        self.files.discard(session)
+
+    # -- transfers end here --------------------------------------------------------------
+    def finish(self, transfer: Transfer) -> None:
+        """All bytes of a transfer are in: the file is verified (READY or ERROR).
+
+        Raises for an upload whose session ended meanwhile (its bytes are discarded).
+        """
+        self._transfer_ended(self.files.received(transfer))
+
+    def abort(self, transfer: Transfer, reason: str) -> None:
+        """The transfer broke (connection closed, source unreachable): file ERROR."""
+        self._transfer_ended(self.files.broken(transfer, reason))
+
+    def _transfer_ended(self, session: UpdateSession | None) -> None:
+        """Finish a ``complete`` that waited for the PULLs, once the last one ended."""
+        if session is None or not session.completing or session.state is not ACTIVE:
             return
+        if self.files.readiness(session).transferring:
+            return
+        session.completing = False
+        try:
+            self._complete(session)
+        except errors.NotAllowedInCurrentState as exc:
+            if session.state is ACTIVE:  # files missing: nobody to answer
+                self._fail_import(session, exc.messages[0].default_message)
+
+    # -- the other ends ------------------------------------------------------------------
+    def _canceled(self, session: UpdateSession, new: UpdateState) -> None:
         session.state = ERROR if self._b.flawed("cancel-to-error") else new
-        self._b.update_files.discard(session, keep=self._b.flawed("cancel-keeps-content"))
+        self.files.discard(session, keep=self._b.flawed("cancel-keeps-content"))
 
-    def fail(self, session_id: str, client_error_message: str) -> None:
-        session = self.find(session_id)
-        new = self._step(session, "fail")
-        if new is None:
-            return
-        session.state = new
-        session.error_message = self._client_error(client_error_message)
-        self._b.update_files.discard(session)
+    def _discard(self, session: UpdateSession) -> None:
+        self.files.discard(session)
 
     def delete(self, session_id: str) -> None:
         session = self.find(session_id)
@@ -194,11 +233,10 @@ class UpdateSessions(SessionStore[UpdateSession]):
     def _remove(self, session: UpdateSession) -> None:
         """Deleted, expired, or its item deleted: the uploaded bytes go too."""
         super()._remove(session)
-        self._b.update_files.forget(session)
+        self.files.forget(session)
 
     def _dump_one(self, session: UpdateSession) -> dict[str, Any]:
         out = super()._dump_one(session)
-        out["state"] = str(session.state)
         out["files"] = {
             name: {"status": str(f.status), "bytes_transferred": f.transferred}
             for name, f in session.files.items()
