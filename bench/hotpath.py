@@ -198,7 +198,7 @@ def models_app() -> Any:
     import orjson
 
     from conformance.mock import MockSettings
-    from conformance.mock.handlers.update_session import render
+    from conformance.mock.handlers.update_session import KIND
     from conformance.mock.models import Backend
     from conformance.mock.models.library import StorageBacking
 
@@ -233,11 +233,11 @@ def models_app() -> Any:
             item = items.get(name)
             if item is None:
                 item = items[name] = backend.library.create_item(library, name, None, None, None)
-            session_id = sessions.create(item, warning_behavior=None, client_token=None)
+            session_id = sessions.create(item, None)
             await answer(send, 201, orjson.dumps(session_id))
         elif path.startswith(prefix) and method == "GET":
             session = sessions.find(path[len(prefix) :])
-            await answer(send, 200, orjson.dumps(render(backend, session)))
+            await answer(send, 200, orjson.dumps(KIND.render(backend, session)))
         elif path.startswith(prefix) and method == "POST":
             sessions.complete(path[len(prefix) :])
             await answer(send, 204)

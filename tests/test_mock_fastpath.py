@@ -366,12 +366,15 @@ def test_a_bug_is_the_same_vapi_500_through_the_front_door(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from conformance.mock.models.update_session import UpdateSessions
+    from conformance.mock.handlers.sessions import no_body
+    from conformance.mock.handlers.update_session import KIND
 
-    def broken(self: Any, session_id: str) -> None:
+    def broken(store: Any, session_id: str) -> None:
         raise KeyError("a bug")
 
-    monkeypatch.setattr(UpdateSessions, "complete", broken)
+    actions = KIND.actions
+    assert isinstance(actions, dict)
+    monkeypatch.setitem(actions, "complete", no_body(broken))
     with caplog.at_level(logging.ERROR, logger="conformance.mock"):
         front, behind = _both(fixed_ids)
     _assert_same(front, behind)
