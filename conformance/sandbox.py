@@ -1,8 +1,12 @@
 """The sandbox: one library per run, named with the run prefix, and everything in it.
 
-The suite only ever modifies or deletes what this object recorded creating.
-Cleanup runs even when tests fail: it cancels ACTIVE update sessions, deletes
-sessions, items and the library, and reports what it could not remove.
+The suite only ever modifies or deletes what this object recorded creating. It
+records from the client's exchanges (:meth:`Sandbox.observe`, a listener on every
+client of the run): any successful create of a library, an item, an update or a
+download session, whichever test or helper sent it and in either dialect (a legacy
+/rest answer is read as its /api operation), so cleanup does not depend on each test
+remembering what it made. Cleanup runs even when tests fail: it cancels ACTIVE update
+sessions, deletes sessions, items and libraries, and reports what it could not remove.
 
 :func:`sweep` removes what earlier runs left behind (a run killed with SIGKILL
 cannot clean up): libraries whose name carries the prefix *and* whose
@@ -16,8 +20,11 @@ import re
 import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
 
 from conformance.client import (
+    DOWNLOAD_SESSION_PATH,
+    UPDATE_SESSION_PATH,
     ClientError,
     Exchange,
     UnexpectedResponse,
@@ -25,6 +32,15 @@ from conformance.client import (
     VcenterClient,
 )
 from conformance.config import Config
+
+#: The /api create operations whose new objects the sandbox removes: path -> kind.
+#: (``POST`` to the collection, no ``action``; a /rest create reads as the same.)
+CREATES = {
+    UPDATE_SESSION_PATH: "update session",
+    DOWNLOAD_SESSION_PATH: "download session",
+    "/api/content/library/item": "item",
+    "/api/content/local-library": "library",
+}
 
 
 def connect(settings: Config) -> VcenterClient:
@@ -101,6 +117,14 @@ class Sandbox:
         self.items: list[str] = []
         self.update_sessions: list[str] = []
         self.download_sessions: list[str] = []
+        #: libraries created besides the sandbox's own (deleted after the items)
+        self.libraries: list[str] = []
+        self._tracked = {
+            "update session": self.update_sessions,
+            "download session": self.download_sessions,
+            "item": self.items,
+            "library": self.libraries,
+        }
         # Worker N of a parallel run (``run -n``) names its library lib-<N+1>: one
         # library per worker, all inside the run prefix that ``cleanup`` sweeps.
         self._counter = itertools.count(1 + worker)
@@ -118,6 +142,9 @@ class Sandbox:
             description=MARKER,
         )
         self.library_id = require_id(exchange, "creating the sandbox library")
+        with self._lock:  # observed as a create too, but it goes last, on its own
+            if self.library_id in self.libraries:
+                self.libraries.remove(self.library_id)
 
     def _discover_datastore(self) -> str:
         exchange = require(self.api.datastores(), 200, "listing datastores")
@@ -132,35 +159,39 @@ class Sandbox:
         return str(best["datastore"])
 
     # -- creating and tracking -------------------------------------------------
+    def observe(self, exchange: Exchange) -> None:
+        """Track what a successful create in ``exchange`` made (a client listener)."""
+        kind = created_kind(exchange)
+        if kind is None:
+            return
+        value = exchange.json
+        if isinstance(value, dict):  # an answer not read as /api: {"value": "<id>"}
+            value = value.get("value")
+        if isinstance(value, str) and value:
+            self.track(kind, value)
+
+    def track(self, kind: str, object_id: str) -> None:
+        """Remove ``object_id`` (of a :data:`CREATES` kind) at cleanup (once, however often
+        it is tracked)."""
+        with self._lock:
+            tracked = self._tracked[kind]
+            if object_id not in tracked:
+                tracked.append(object_id)
+
     def new_item(self) -> str:
         if self.library_id is None:
             raise RuntimeError("sandbox not open")
         item_id = require_id(
             self.api.items.create(self.library_id, self.name("item")), "creating a library item"
         )
-        with self._lock:
-            self.items.append(item_id)
+        self.track("item", item_id)
         return item_id
 
     def track_update_session(self, session_id: str) -> None:
-        with self._lock:
-            self.update_sessions.append(session_id)
+        self.track("update session", session_id)
 
     def track_download_session(self, session_id: str) -> None:
-        with self._lock:
-            self.download_sessions.append(session_id)
-
-    def track_created(self, exchange: Exchange, kind: str) -> None:
-        """Record a session a test created itself (even when it should not have been)."""
-        if 200 <= exchange.status < 300:
-            value = exchange.json
-            if isinstance(value, dict):
-                value = value.get("value")
-            if isinstance(value, str) and value:
-                if kind == "update":
-                    self.track_update_session(value)
-                else:
-                    self.track_download_session(value)
+        self.track("download session", session_id)
 
     def new_update_session(self, item_id: str) -> str:
         exchange = self.api.update_sessions.create({"library_item_id": item_id})
@@ -195,6 +226,8 @@ class Sandbox:
             )
         for item_id in self.items:
             problems += self._remove(self.api.items.delete, item_id, "library item")
+        for library_id in self.libraries:
+            problems += self._remove(self.api.libraries.delete, library_id, "library")
         if self.library_id is not None:
             problems += self._remove(self.api.libraries.delete, self.library_id, "library")
         return problems
@@ -220,6 +253,16 @@ class Sandbox:
         if exchange.status in (200, 204, 404):
             return []
         return [f"{kind} {object_id}: delete answered {exchange.status}"]
+
+
+def created_kind(exchange: Exchange) -> str | None:
+    """The :data:`CREATES` kind ``exchange`` successfully created, or None."""
+    if exchange.method != "POST" or not 200 <= exchange.status < 300:
+        return None
+    parts = urlsplit(exchange.url)
+    if "action" in parse_qs(parts.query) or "~action" in parse_qs(parts.query):
+        return None
+    return CREATES.get(parts.path.rstrip("/"))
 
 
 def datastore_problem(api: VcenterApi, settings: Config) -> str | None:

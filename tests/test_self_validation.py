@@ -122,14 +122,7 @@ ALSO_DETECTED: dict[str, set[str]] = {
 
 #: Known gaps of attribution, run whole (open work, not accepted behaviour): the flaw's
 #: failure also shows under another requirement. Reported as xfail, with the reason.
-KNOWN_MISATTRIBUTIONS: dict[str, str] = {
-    "complete-keeps-active": (
-        "tests that complete a session inline (not through the shared SESSION_DONE "
-        "precondition) go on to judge their own rule on a session that never completed: "
-        "US-PREVIEW-INFO-ACTIVE-ONLY, USF-NOT-ACTIVE-400, USF-COMPLETE-MISSING-400, the "
-        "mismatch, remove and item-file requirements"
-    ),
-}
+KNOWN_MISATTRIBUTIONS: dict[str, str] = {}
 
 #: Cases whose rule needs time to show: the mock's sessions last 3 s, and the
 #: run may wait for them (a conforming mock passes this: see the test below).

@@ -233,6 +233,31 @@ def check_that(
         )
 
 
+def check_equal(
+    actual: Any,
+    expected: Any,
+    requirement: str,
+    what: str,
+    *,
+    exchange: Exchange | None = None,
+) -> None:
+    """``actual == expected``, or an :class:`UnexpectedValue` whose message shows both sides
+    (a ``None`` too, which the expected/actual lines of a report leave out)."""
+    if actual != expected:
+        raise UnexpectedValue(
+            requirement,
+            f"{what}: expected {_brief(expected)}, got {_brief(actual)}",
+            expected=expected,
+            actual=actual,
+            exchange=exchange,
+        )
+
+
+def _brief(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 class _NotJson:
     def __repr__(self) -> str:
         return "<not JSON>"

@@ -20,10 +20,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.client import Exchange, UnexpectedResponse, VcenterApi
-from conformance.sandbox import Sandbox, require, require_id
+from conformance.sandbox import Sandbox, require
 
 from ._preconditions import SESSION_DONE, UPLOAD_READY, preconditions
 from ._preconditions import poll as poll  # the test modules poll through this module
+from ._sessions import complete_session
+from ._sessions import field as field  # the file tests read bodies through this module
+from ._sessions import pick as pick
 from ._verify import Verifier
 
 #: ChecksumInfo.algorithm -> hashlib name (contract §5; unset means SHA1).
@@ -64,10 +67,6 @@ def payload(size: int = 4096, *, name: str | None = None) -> Payload:
 def describe_bytes(data: bytes) -> str:
     """What a report may show of transferred bytes: never the bytes themselves."""
     return f"{len(data)} bytes, SHA1 {hashlib.sha1(data).hexdigest()}"
-
-
-def field(body: Any, key: str) -> Any:
-    return body.get(key) if isinstance(body, dict) else None
 
 
 def status_in(statuses: Collection[str]) -> Callable[[Any], bool]:
@@ -113,11 +112,10 @@ def checksum_matches(info: Any, data: Payload) -> bool:
     return checksum.strip().lower() == data.digest(algorithm)
 
 
-def transfer_ok(verify: Verifier, exchange: Exchange, requirement: str, what: str) -> None:
+def transfer_ok(verify: Verifier, exchange: Exchange, what: str) -> None:
     """A transfer endpoint answered 2xx (its body, if any, is not /api's to judge)."""
     verify.that(
         200 <= exchange.status < 300,
-        requirement,
         f"{what}: the transfer endpoint answered {exchange.status}",
         expected="2xx",
         actual=exchange.status,
@@ -182,30 +180,6 @@ def upload_file(
     return got
 
 
-def complete_session(api: VcenterApi, session_id: str, *, wait: float) -> Exchange:
-    """Complete the update session and wait for DONE (setup step); return the last get.
-
-    A session that does not reach DONE breaks the shared precondition ``SESSION_DONE``.
-    """
-    registry = preconditions()
-    registry.check(SESSION_DONE)
-    require(api.update_sessions.complete(session_id), 204, "completing the update session")
-    done = poll(
-        lambda: api.update_sessions.get(session_id),
-        lambda body: field(body, "state") == "ACTIVE",
-        wait,
-        precondition=SESSION_DONE,
-    )
-    if done.status != 200:
-        raise setup_failed(done, f"get of the completed session answered {done.status}")
-    state = field(done.json, "state")
-    if state != "DONE":
-        raise registry.broken(
-            SESSION_DONE, done, f"the update session is {state} after complete, not DONE"
-        )
-    return done
-
-
 def stock_item(api: VcenterApi, sandbox: Sandbox, data: Payload, *, wait: float) -> str:
     """A new item holding ``data``, through a completed update session (setup step)."""
     registry = preconditions()
@@ -227,9 +201,3 @@ def item_files(api: VcenterApi, item_id: str) -> list[dict[str, Any]]:
 
 def content_version(api: VcenterApi, item_id: str) -> Any:
     return field(require(api.items.get(item_id), 200, "get of the item").json, "content_version")
-
-
-def new_download_session(api: VcenterApi, sandbox: Sandbox, item_id: str) -> str:
-    exchange = api.download_sessions.create({"library_item_id": item_id})
-    sandbox.track_created(exchange, "download")
-    return require_id(exchange, "creating a download session")

@@ -344,12 +344,20 @@ def api(client: VcenterClient) -> VcenterApi:
 
 
 @pytest.fixture(scope="session")
-def sandbox(api: VcenterApi, settings: Config) -> Iterator[Sandbox]:
+def sandbox(
+    api: VcenterApi,
+    settings: Config,
+    _exchange_listeners: list[Callable[[Exchange], None]],
+) -> Iterator[Sandbox]:
+    """The run's sandbox; it sees every client's exchanges, so it removes whatever any
+    test created, whether or not the test meant to create it."""
     box = Sandbox(api, settings, worker=_worker_number())
+    _exchange_listeners.append(box.observe)
     try:
         box.open()
         yield box
     finally:
+        _exchange_listeners.remove(box.observe)
         problems = box.cleanup()
         if problems:
             raise CleanupIncomplete(
@@ -378,7 +386,8 @@ def _record_exchanges(
 
 @pytest.fixture
 def verify(request: pytest.FixtureRequest) -> Verifier:
-    verifier = Verifier()
+    """Checks under the test's ``requirement`` marker (see ``_verify``)."""
+    verifier = Verifier(str(r) for m in request.node.iter_markers("requirement") for r in m.args)
     request.node.stash[VERIFIER_KEY] = verifier
     return verifier
 

@@ -27,14 +27,15 @@ from ._files import (
     find,
     is_transfer_url,
     names,
-    new_download_session,
     payload,
+    pick,
     poll,
     status_in,
     stock_item,
     transfer_ok,
 )
 from ._preconditions import FILE_PREPARED, UPLOAD_READY, preconditions
+from ._sessions import await_done, verify_deleted
 from ._verify import Verifier
 
 pytestmark = pytest.mark.destructive
@@ -80,45 +81,24 @@ def prepare_file(api: VcenterApi, session_id: str, name: str, wait: float) -> st
 def test_download_session_file_list_shows_unprepared_files(
     api: VcenterApi, sandbox: Sandbox, stocked: tuple[str, Payload], verify: Verifier
 ) -> None:
-    req = "DSF-LIST-UNPREPARED"
     item, data = stocked
     session = sandbox.new_download_session(item)
-    files = verify.success(
-        api.download_session_files.list(session),
-        200,
-        req,
-        "download session file list",
-        operation_id="download_session_file_list",
-    )
+    listed = api.download_session_files.list(session)
+    files = verify.success(listed, 200, "file list", operation_id="download_session_file_list")
     info = find(files, data.name) or {}
     verify.that(
         info.get("name") == data.name,
-        req,
         "the download session must list the item's file",
         expected=data.name,
         actual=names(files),
     )
-    verify.that(
-        info.get("status") == "UNPREPARED",
-        req,
-        "a file nobody asked to prepare is UNPREPARED",
-        expected="UNPREPARED",
-        actual=info.get("status"),
-    )
+    verify.equal(info.get("status"), "UNPREPARED", "the status of a file nobody asked to prepare")
+    got = api.download_session_files.get(session, data.name)
     one = verify.success(
-        api.download_session_files.get(session, data.name),
-        200,
-        req,
-        "download session file get before prepare",
-        operation_id="download_session_file_get",
+        got, 200, "file get before prepare", operation_id="download_session_file_get"
     )
-    verify.that(
-        one.get("name") == data.name and one.get("status") == "UNPREPARED",
-        req,
-        "get of a file nobody asked to prepare must show it UNPREPARED",
-        expected={"name": data.name, "status": "UNPREPARED"},
-        actual={k: one.get(k) for k in ("name", "status")},
-    )
+    unprepared = {"name": data.name, "status": "UNPREPARED"}
+    verify.equal(pick(one, *unprepared), unprepared, "get of a file nobody asked to prepare")
 
 
 @pytest.mark.requirement("DSF-PREPARE")
@@ -129,46 +109,34 @@ def test_download_session_file_prepare_makes_the_file_prepared(
     verify: Verifier,
     wait: float,
 ) -> None:
-    req = "DSF-PREPARE"
     item, data = stocked
-    session = sandbox.new_download_session(item)
-    check_prepare(api, verify, session, data, req, wait)
+    check_prepare(api, verify, sandbox.new_download_session(item), data, wait)
 
 
 def check_prepare(
-    api: VcenterApi, verify: Verifier, session: str, data: Payload, requirement: str, wait: float
+    api: VcenterApi, verify: Verifier, session: str, data: Payload, wait: float
 ) -> str:
     """prepare answers 200 with the file's Info; get then reaches PREPARED with a URI."""
-    started = verify.success(
-        api.download_session_files.prepare(session, data.name),
-        200,
-        requirement,
-        "prepare",
-        operation_id="download_session_file_prepare",
-    )
+    prepared = api.download_session_files.prepare(session, data.name)
+    started = verify.success(prepared, 200, "prepare", operation_id="download_session_file_prepare")
     verify.that(
         started.get("name") == data.name
         and started.get("status") in PREPARE_PENDING | {"PREPARED"},
-        requirement,
         "prepare must answer with the file's Info, its preparation requested or done",
         expected={"name": data.name, "status": "PREPARE_REQUESTED, PREPARING or PREPARED"},
-        actual={k: started.get(k) for k in ("name", "status")},
+        actual=pick(started, "name", "status"),
     )
+    got = prepared_get(api, session, data.name, wait)
     info = verify.success(
-        prepared_get(api, session, data.name, wait),
-        200,
-        requirement,
-        "file get after prepare",
-        operation_id="download_session_file_get",
+        got, 200, "file get after prepare", operation_id="download_session_file_get"
     )
     uri = endpoint_uri(info, "download_endpoint")
     verify.that(
         info.get("status") == "PREPARED" and is_transfer_url(uri),
-        requirement,
         f"the file must become PREPARED, with download_endpoint.uri an absolute http(s) URL "
         f"(polled for {wait:g} s)",
         expected={"status": "PREPARED", "download_endpoint": {"uri": "https://…"}},
-        actual={k: info.get(k) for k in ("status", "download_endpoint", "error_message")},
+        actual=pick(info, "status", "download_endpoint", "error_message"),
     )
     return uri or ""
 
@@ -187,24 +155,17 @@ def test_download_session_file_download_gives_the_same_bytes(
     download: str,
 ) -> None:
     item, data = stocked
-    session = sandbox.new_download_session(item)
-    uri = prepare_file(api, session, data.name, wait)
-    check_download(api, verify, uri, data, "DSF-DOWNLOAD-SAME-BYTES", DOWNLOADS[download])
+    uri = prepare_file(api, sandbox.new_download_session(item), data.name, wait)
+    check_download(api, verify, uri, data, DOWNLOADS[download])
 
 
 def check_download(
-    api: VcenterApi,
-    verify: Verifier,
-    uri: str,
-    data: Payload,
-    requirement: str,
-    with_session: bool = True,
+    api: VcenterApi, verify: Verifier, uri: str, data: Payload, with_session: bool = True
 ) -> None:
     got = api.transfers.download(uri, with_session=with_session)
-    transfer_ok(verify, got.exchange, requirement, "GET of download_endpoint.uri")
+    transfer_ok(verify, got.exchange, "GET of download_endpoint.uri")
     verify.that(
         got.content == data.data,
-        requirement,
         "the downloaded bytes must be the bytes uploaded",
         expected=data.describe(),
         actual=describe_bytes(got.content),
@@ -224,11 +185,8 @@ def test_download_session_file_unknown_name_is_invalid_argument(
     api: VcenterApi, download_session: str, verify: Verifier, operation: str
 ) -> None:
     name = f"vcc-never-uploaded-{uuid.uuid4().hex[:8]}.bin"
-    verify.error(
-        FILE_OPERATIONS[operation](api, download_session, name),
-        requirement="DSF-UNKNOWN-FILE-400",
-        what=f"file {operation} of a name the item does not have",
-    )
+    answer = FILE_OPERATIONS[operation](api, download_session, name)
+    verify.error(answer, f"file {operation} of a name the item does not have")
 
 
 SESSION_OPERATIONS: dict[str, Callable[[VcenterApi, str], Exchange]] = {
@@ -243,11 +201,8 @@ SESSION_OPERATIONS: dict[str, Callable[[VcenterApi, str], Exchange]] = {
 def test_download_session_file_operations_of_an_unknown_session_are_not_found(
     api: VcenterApi, verify: Verifier, unknown_download_session_id: str, operation: str
 ) -> None:
-    verify.error(
-        SESSION_OPERATIONS[operation](api, unknown_download_session_id),
-        requirement="DSF-UNKNOWN-SESSION-404",
-        what=f"file {operation} in an unknown download session",
-    )
+    answer = SESSION_OPERATIONS[operation](api, unknown_download_session_id)
+    verify.error(answer, f"file {operation} in an unknown download session")
 
 
 @pytest.mark.requirement("DSF-CANCEL-INVALIDATES")
@@ -265,7 +220,6 @@ def test_download_session_cancel_invalidates_the_download_url(
     got = api.transfers.download(uri)
     verify.that(
         not got.ok,
-        "DSF-CANCEL-INVALIDATES",
         "the download endpoint of a canceled download session must not serve the file",
         expected="4xx",
         actual=f"{got.exchange.status}: {describe_bytes(got.content)}",
@@ -289,67 +243,36 @@ def test_file_round_trip_gives_back_the_same_bytes(
     data = payload(8192)
     item = sandbox.new_item()
     session = sandbox.new_update_session(item)
-    uri = add_push(api, session, data, size=data.size, checksum=data.sha1)
-    transfer_ok(verify, api.transfers.upload(uri, data.data), "USF-UPLOAD-READY", "upload")
-    ready = verify.success(
-        poll(
+    with verify.under("USF-UPLOAD-READY"):
+        uri = add_push(api, session, data, size=data.size, checksum=data.sha1)
+        transfer_ok(verify, api.transfers.upload(uri, data.data), "upload")
+        settled = poll(
             lambda: api.update_session_files.get(session, data.name),
             status_in(TRANSFER_PENDING | {"WAITING_FOR_TRANSFER"}),
             wait,
             precondition=UPLOAD_READY,
-        ),
-        200,
-        "USF-UPLOAD-READY",
-        "file get after the upload",
-        operation_id="update_session_file_get",
-    )
-    verify.that(
-        ready.get("status") == "READY" and ready.get("size") == data.size,
-        "USF-UPLOAD-READY",
-        "the uploaded file must be READY with the size sent",
-        expected={"status": "READY", "size": data.size},
-        actual={k: ready.get(k) for k in ("status", "size", "error_message")},
-    )
-    result = verify.success(
-        api.update_session_files.validate(session),
-        200,
-        "USF-VALIDATE-SHAPE",
-        "validate",
-        operation_id="update_session_file_validate",
-    )
-    verify.that(
-        result.get("has_errors") is False,
-        "USF-VALIDATE-SHAPE",
-        "validate after every file was received must find no errors",
-        expected={"has_errors": False, "missing_files": [], "invalid_files": []},
-        actual=result,
-    )
-    require(api.update_sessions.complete(session), 204, "complete")
-    files = verify.success(
-        api.item_files.list(item),
-        200,
-        "ITEM-FILES-AFTER-COMPLETE",
-        "item file list after complete",
-        operation_id="library_item_file_list",
-    )
-    shown = find(files, data.name) or {}
-    verify.that(
-        shown.get("size") == data.size,
-        "ITEM-FILES-AFTER-COMPLETE",
-        "the item must show the uploaded file with its size once complete returned",
-        expected={"name": data.name, "size": data.size},
-        actual=files,
-    )
-    download = new_download_session(api, sandbox, item)
-    link = check_prepare(api, verify, download, data, "DSF-PREPARE", wait)
-    check_download(api, verify, link, data, "DSF-DOWNLOAD-SAME-BYTES")
-    verify.void(
-        api.download_sessions.delete(download),
-        "DS-DELETE-ANY-STATE",
-        "delete of a download session after a download",
-    )
-    verify.error(
-        api.download_sessions.get(download),
-        requirement="DS-DELETE-ANY-STATE",
-        what="get after delete",
-    )
+        )
+        ready = verify.success(
+            settled, 200, "file get after the upload", operation_id="update_session_file_get"
+        )
+        expected = {"status": "READY", "size": data.size}
+        verify.equal(pick(ready, *expected), expected, "the uploaded file")
+    with verify.under("USF-VALIDATE-SHAPE"):
+        validated = api.update_session_files.validate(session)
+        result = verify.success(
+            validated, 200, "validate", operation_id="update_session_file_validate"
+        )
+        verify.equal(result.get("has_errors"), False, "has_errors after every file came")
+    with verify.under("ITEM-FILES-AFTER-COMPLETE"):
+        require(api.update_sessions.complete(session), 204, "complete")
+        listed = api.item_files.list(item)  # read once complete returns (seed 002) ...
+        await_done(api, session, wait=wait)  # ... judged once the session completed
+        files = verify.success(listed, 200, "item file list", operation_id="library_item_file_list")
+        verify.equal(field(find(files, data.name), "size"), data.size, "the item file's size")
+    download = sandbox.new_download_session(item)
+    with verify.under("DSF-PREPARE"):
+        link = check_prepare(api, verify, download, data, wait)
+    with verify.under("DSF-DOWNLOAD-SAME-BYTES"):
+        check_download(api, verify, link, data)
+    with verify.under("DS-DELETE-ANY-STATE"):
+        verify_deleted(verify, api.download_sessions, download, "delete after a download")

@@ -10,9 +10,16 @@ from collections.abc import Callable
 import pytest
 
 from conformance.checks import check_error_body, check_json_content_type
-from conformance.client import Exchange, VcenterApi, VcenterClient
+from conformance.client import (
+    UPDATE_SESSION_PATH,
+    Exchange,
+    UpdateSessionApi,
+    VcenterApi,
+    VcenterClient,
+)
 from conformance.sandbox import Sandbox
 
+from ._sessions import cancel_then_delete
 from ._unknown_ids import UnknownIds
 from ._verify import Verifier
 
@@ -58,7 +65,6 @@ def test_error_bodies_are_vapi_standard_errors(
 ) -> None:
     _status, send = ERROR_CASES[case]
     exchange = send(api, client, sandbox, _unknown_ids)
-    sandbox.track_created(exchange, "update")
     # The status itself is judged by the operation's own requirement.
     if exchange.status < 400:
         pytest.skip(f"{case}: the target answered {exchange.status}, no error to judge")
@@ -66,28 +72,23 @@ def test_error_bodies_are_vapi_standard_errors(
     verify.soft(check_error_body, exchange)
 
 
-VOID_OPERATIONS = ["keep-alive", "update", "cancel", "delete"]
+VOID_OPERATIONS: dict[str, Callable[[UpdateSessionApi, str], Exchange]] = {
+    "keep-alive": lambda sessions, sid: sessions.keep_alive(sid),
+    "update": lambda sessions, sid: sessions.update(
+        sid, {"warning_behavior": [{"type": "EXPIRED_CERTIFICATE", "ignored": True}]}
+    ),
+    "cancel": lambda sessions, sid: sessions.cancel(sid),
+    "delete": cancel_then_delete,
+}
 
 
 @pytest.mark.requirement("WIRE-VOID-204")
 @pytest.mark.dialect("api", reason="/rest answers void operations 200 (REST-VOID-200 judges it)")
-@pytest.mark.parametrize("operation", VOID_OPERATIONS)
+@pytest.mark.parametrize("operation", list(VOID_OPERATIONS))
 def test_void_operations_answer_204_without_body(
     api: VcenterApi, update_session: str, verify: Verifier, operation: str
 ) -> None:
-    sessions = api.update_sessions
-    if operation == "keep-alive":
-        exchange = sessions.keep_alive(update_session)
-    elif operation == "update":
-        exchange = sessions.update(
-            update_session, {"warning_behavior": [{"type": "EXPIRED_CERTIFICATE", "ignored": True}]}
-        )
-    elif operation == "cancel":
-        exchange = sessions.cancel(update_session)
-    else:
-        sessions.cancel(update_session)
-        exchange = sessions.delete(update_session)
-    verify.void(exchange, "WIRE-VOID-204", operation)
+    verify.void(VOID_OPERATIONS[operation](api.update_sessions, update_session), operation)
 
 
 MALFORMED_BODIES = {
@@ -108,10 +109,5 @@ def test_malformed_json_is_invalid_argument(
     data = MALFORMED_BODIES[body]
     if "<item>" in data:
         data = data.replace("<item>", sandbox.new_item())
-    exchange = client.request("POST", "/api/content/library/item/update-session", data=data)
-    sandbox.track_created(exchange, "update")
-    verify.error(
-        exchange,
-        requirement="WIRE-MALFORMED-JSON-400",
-        what=f"create with a {body} body",
-    )
+    created = client.request("POST", UPDATE_SESSION_PATH, data=data)
+    verify.error(created, f"create with a {body} body")
