@@ -97,6 +97,15 @@ def _has_preview(api: Api, clock: FakeClock) -> bool:
     return "preview_info" in api.us_get(api.update_session())
 
 
+def _removed_listed(api: Api, clock: FakeClock) -> Any:
+    """The session's file names after a remove, and whether complete then succeeds."""
+    session_id = api.update_session()
+    add_ok(api, session_id)
+    api.delete(files_url(session_id, "disk.iso"))
+    listed = [f["name"] for f in api.get(files_url(session_id)).json()]
+    return listed, api.us_action(session_id, "complete").status_code
+
+
 def _action_add_status(api: Api, clock: FakeClock) -> int:
     session_id = api.update_session()
     body = {"name": "a.iso", "source_type": "PUSH"}
@@ -146,6 +155,7 @@ PROBES: dict[str, tuple[Probe, Any]] = {
     "checksum-mismatch-at-complete": (_mismatch, (200, "ERROR", 400, "ERROR")),
     "validate-missing-as-invalid": (_validate_lists, (["disk.iso"], [])),
     "complete-missing-fails-session": (_state_after_incomplete, (400, "ACTIVE")),
+    "remove-at-complete": (_removed_listed, ([], 204)),
     "client-token-repeat-200": (_repeat_status, 201),
     "session-timeout-10min": (_lifetime, 404),
     "no-preview-info": (_has_preview, True),

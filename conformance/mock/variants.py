@@ -53,6 +53,10 @@ VARIANTS: Mapping[str, str] = MappingProxyType(
         "validate-missing-as-invalid": (
             "validate lists a file that was never received under invalid_files, not missing_files."
         ),
+        "remove-at-complete": (
+            "File remove answers 204 but the file stays in the session's list until complete, "
+            "which leaves it out of the item (it is 'effectively removed' only then)."
+        ),
         "complete-missing-fails-session": (
             "complete with files not received answers 400 NACS and moves the session to ERROR "
             "(instead of leaving it ACTIVE)."

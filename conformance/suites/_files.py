@@ -112,6 +112,18 @@ def checksum_matches(info: Any, data: Payload) -> bool:
     return checksum.strip().lower() == data.digest(algorithm)
 
 
+def verify_item_file_size(verify: Verifier, info: Any, data: Payload) -> None:
+    """An item file's size is the bytes uploaded, or 0 for a file not cached.
+
+    Size is "the storage used", and "When the file is not cached, the size is 0"
+    (ITEM-FILES-AFTER-COMPLETE's accepts).
+    """
+    size, cached = field(info, "size"), field(info, "cached")
+    if size == 0 and cached is False:
+        return
+    verify.equal(size, data.size, "the item file's size (the bytes uploaded, or 0 if not cached)")
+
+
 def transfer_ok(verify: Verifier, exchange: Exchange, what: str) -> None:
     """A transfer endpoint answered 2xx (its body, if any, is not /api's to judge)."""
     verify.that(

@@ -33,6 +33,7 @@ from ._files import (
     status_in,
     stock_item,
     transfer_ok,
+    verify_item_file_size,
 )
 from ._preconditions import FILE_PREPARED, UPLOAD_READY, preconditions
 from ._sessions import await_done, verify_deleted
@@ -268,7 +269,7 @@ def test_file_round_trip_gives_back_the_same_bytes(
         listed = api.item_files.list(item)  # read once complete returns (seed 002) ...
         await_done(api, session, wait=wait)  # ... judged once the session completed
         files = verify.success(listed, 200, "item file list", operation_id="library_item_file_list")
-        verify.equal(field(find(files, data.name), "size"), data.size, "the item file's size")
+        verify_item_file_size(verify, find(files, data.name), data)
     download = sandbox.new_download_session(item)
     with verify.under("DSF-PREPARE"):
         link = check_prepare(api, verify, download, data, wait)

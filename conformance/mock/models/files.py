@@ -206,6 +206,8 @@ class UploadFile:
     latent_problem: Message | None = None
     data: Path | None = None
     transfer: Transfer | None = None
+    #: removed from the session, still listed until complete (``remove-at-complete``)
+    removed: bool = False
 
     @property
     def transferred(self) -> int:

@@ -186,13 +186,16 @@ class UpdateSessionFiles:
         file = self._file(session, name)
         if self._b.flawed("remove-keeps-file"):
             return
+        if self._b.varied("remove-at-complete"):
+            file.removed = True  # still listed; complete leaves it out of the item
+            return
         del session.files[file.name]
         self._drop(file)
 
     def validate(self, session_id: str) -> Validation:
         session = self._session(session_id)
         self._require_active(session, "validate")
-        files = session.files.values()
+        files = [f for f in session.files.values() if not f.removed]
         missing = tuple(f.name for f in files if f.status in (WAITING, TRANSFERRING))
         if self._b.flawed("validate-omits-missing"):
             missing = ()
@@ -352,7 +355,7 @@ class UpdateSessionFiles:
     @staticmethod
     def readiness(session: UpdateSession) -> Readiness:
         """What the files say to ``complete`` (nothing changes)."""
-        files = list(session.files.values())
+        files = [f for f in session.files.values() if not f.removed]
         latent = next(
             (f.latent_problem for f in files if f.latent_problem is not None and f.status is READY),
             None,
@@ -381,7 +384,8 @@ class UpdateSessionFiles:
         """The session is DONE (or a flaw says so): READY files become the item's content."""
         item = self._b.library.get_item(session.library_item_id)
         for file in session.files.values():
-            if file.status is READY and file.data is not None and file.checksum is not None:
+            kept = file.status is READY and not file.removed
+            if kept and file.data is not None and file.checksum is not None:
                 old = item.files.get(file.name)
                 if old is not None:
                     self._b.storage.discard(old.data)
