@@ -115,13 +115,13 @@ def test_the_controller_makes_the_probe_hands_it_to_each_worker_and_removes_it()
     with MockServer(MockSettings(user=USER, password=PASSWORD, session_timeout=60)) as server:
         controller = ControllerExpiryProbe(_settings(server.url), 2, observed.append, errors.append)
         controller.pytest_sessionstart(None)  # type: ignore[arg-type]
+        nodes = [SimpleNamespace(workerinput={}) for _ in range(2)]
+        for node in nodes:  # the first waits for the probe
+            controller.pytest_configure_node(node)
         assert controller.probe is not None
         assert controller.probe.lifetime_s == pytest.approx(60, abs=1)
         # its own library, after the two workers' lib-1 and lib-2, inside the run prefix
         assert _library_names(server.url) == ["vcc-par-lib-3"]
-        nodes = [SimpleNamespace(workerinput={}) for _ in range(2)]
-        for node in nodes:
-            controller.pytest_configure_node(node)
         handed = [ExpiryProbe.from_wire(n.workerinput[EXPIRY_PROBE_INPUT]) for n in nodes]
         assert {p.session_id for p in handed} == {controller.probe.session_id}
         assert {p.lifetime_s for p in handed} == {controller.probe.lifetime_s}
@@ -150,6 +150,7 @@ def test_no_probe_when_the_expiry_test_would_not_judge() -> None:
             _settings(server.url, expiry_wait=0), 2, lambda _e: None, lambda _m: None
         )
         unused.pytest_sessionstart(None)  # type: ignore[arg-type]
+        unused.pytest_configure_node(SimpleNamespace(workerinput={}))
         assert unused.probe is None
         assert _library_names(server.url) == []
         unused.pytest_sessionfinish(None)  # type: ignore[arg-type]

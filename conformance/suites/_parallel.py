@@ -13,6 +13,7 @@ CLI registers :class:`ControllerExpiryProbe` beside the reporting plugin.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -48,26 +49,32 @@ class ControllerExpiryProbe:
         self.sandbox = Sandbox(VcenterApi(self.client), settings, worker=workers)
         self.report_error = report_error
         self.probe: ExpiryProbe | None = None
-        self._made = False
+        self._maker: threading.Thread | None = None
 
     def make(self) -> None:
         """Best effort: if it cannot be made here, the worker that runs the expiry test
         makes its own when the test runs, and reports why if it cannot either."""
-        if self._made or self.settings.expiry_wait <= 0:
-            return  # with expiry_wait 0 the expiry test skips without judging
-        self._made = True
         with contextlib.suppress(ClientError, RuntimeError):
             self.client.login()
             self.sandbox.open()
             self.probe = make_expiry_probe(self.sandbox)
 
-    # xdist calls the node's configure hook while it starts the workers, in its own
-    # (trylast) pytest_sessionstart: this one runs before it.
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        self.make()
+        """Start making the probe; xdist starts the workers meanwhile (in its own
+        pytest_sessionstart, which runs last), a few round trips saved."""
+        if self._maker is not None or self.settings.expiry_wait <= 0:
+            return  # with expiry_wait 0 the expiry test skips without judging
+        self._maker = threading.Thread(target=self.make, name="expiry-probe", daemon=True)
+        self._maker.start()
+
+    def _wait_for_probe(self) -> None:
+        if self._maker is not None:
+            self._maker.join()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
+        """xdist: what a worker receives when it starts (the first one waits for the probe)."""
+        self._wait_for_probe()
         if self.probe is not None:
             node.workerinput[EXPIRY_PROBE_INPUT] = self.probe.to_wire()
 
@@ -75,9 +82,10 @@ class ControllerExpiryProbe:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Once every worker is done, and before the results are written: a problem
         removing what the controller made is then the run's Error, as a worker's is."""
-        if not self._made:
+        if self._maker is None:
             return
-        self._made = False
+        self._wait_for_probe()
+        self._maker = None
         problems = self.sandbox.cleanup()
         with contextlib.suppress(ClientError):
             self.client.logout()
