@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -221,3 +222,44 @@ def test_ignoring_the_property_module_without_property_tests_loses_no_test() -> 
     deselected = re.search(r"no tests collected \((\d+) deselected\)", proc.stdout)
     assert deselected is not None, proc.stdout + proc.stderr
     assert int(deselected.group(1)) > 0  # it has tests, and -m "not fuzz" drops them all
+
+
+_MODULES_PROBE = """
+import json, os, sys
+
+def pytest_sessionfinish(session):
+    who = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    seen = {name: name in sys.modules for name in ("schemathesis", "hypothesis", "xdist")}
+    with open(os.path.join(os.environ["VCC_MODULES_OUT"], who), "w") as out:
+        json.dump(seen, out)
+"""
+
+
+@pytest.mark.slow
+def test_workers_without_property_tests_import_neither_schemathesis_nor_hypothesis(
+    tmp_path: Path,
+) -> None:
+    """A worker's start is the run's own: no pytest plugin of an installed package is
+    loaded (Schemathesis' and Hypothesis' would import them), nor the property module."""
+    plugin_dir = tmp_path / "plugin"
+    plugin_dir.mkdir()
+    (plugin_dir / "vcc_modules_probe.py").write_text(_MODULES_PROBE, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    run = run_suite(
+        tmp_path,
+        "--no-property-tests",
+        "-k",
+        "logout",
+        "-n",
+        "2",
+        "--",
+        "-p",
+        "vcc_modules_probe",
+        env={"PYTHONPATH": str(plugin_dir), "VCC_MODULES_OUT": str(out)},
+    )
+    assert run.returncode == 0, run.explain()
+    seen = {path.name: json.loads(path.read_text()) for path in out.iterdir()}
+    assert set(seen) == {"main", "gw0", "gw1"}
+    for who, modules in seen.items():
+        assert modules == {"schemathesis": False, "hypothesis": False, "xdist": True}, who
