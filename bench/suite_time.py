@@ -3,18 +3,35 @@
 Usage: python bench/suite_time.py [--runs N] [-- extra `vcenter-conformance run` args]
 
 Runs ``vcenter-conformance run`` (bundled mock, default settings) N times in
-fresh processes, as a user would, and prints each wall time and the median.
+fresh processes, as a user would, and prints each wall time, its CPU time (the
+run's process and its workers, if any, with the mock inside it) and the median,
+with the machine's load averages before and after (wall time swings with them).
 Reports go to a temporary directory.
+
+The default run judges session expiry: it makes a session with its first test
+and judges it last, once the bundled mock's 20-second timeout has passed, so no
+default run is shorter than that timeout plus the run's start and end.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> int:
@@ -23,8 +40,10 @@ def main() -> int:
     parser.add_argument("extra", nargs="*")
     args = parser.parse_args()
     times = []
+    print(f"load average {load_average()} (1, 5, 15 min)")
     with tempfile.TemporaryDirectory() as reports:
         for n in range(1, args.runs + 1):
+            cpu = children_cpu()
             started = time.perf_counter()
             proc = subprocess.run(
                 [sys.executable, "-m", "conformance", "run", "--reports-dir", reports, *args.extra],
@@ -34,10 +53,14 @@ def main() -> int:
             )
             elapsed = time.perf_counter() - started
             times.append(elapsed)
-            print(f"run {n}: {elapsed:6.2f} s  exit {proc.returncode}")
+            print(
+                f"run {n}: {elapsed:6.2f} s  exit {proc.returncode}  "
+                f"{children_cpu() - cpu:5.1f} CPU-s"
+            )
             if proc.returncode != 0:
                 print(proc.stdout[-2000:], proc.stderr[-2000:], sep="\n")
                 return 1
+    print(f"load average {load_average()} (1, 5, 15 min)")
     print(
         f"median: {statistics.median(times):.2f} s over {len(times)} runs "
         f"(min {min(times):.2f} s, max {max(times):.2f} s)"

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
+#: the suite's module of property (``fuzz``) tests
+PROPERTY_TESTS_MODULE = "test_properties.py"
 #: the session timeout the bundled mock is started with: expiry is judged in seconds
 BUNDLED_MOCK_SESSION_TIMEOUT = 20.0
 
@@ -152,6 +154,15 @@ def _preflight(settings: Config) -> tuple[str | None, str]:
     return problem, client.dialect
 
 
+#: The pytest plugins a run loads, and only these: no plugin that happens to be installed
+#: changes how the suite runs, and a worker of ``run -n`` starts without importing
+#: Schemathesis and Hypothesis through their pytest plugins (which the suite does not use:
+#: it drives them itself, and imports them when a property test runs) and without pytest
+#: rewriting the asserts of every module of every plugin's distribution (it marks them
+#: all). That was about 4 of a worker's 5-6 CPU seconds of start-up (bench/parallel.py).
+_RUN_PLUGINS = ("--disable-plugin-autoload", "-p", "metadata", "-p", "html")
+
+
 def _pytest_args(settings: Config, args: argparse.Namespace) -> list[str]:
     run_dir = settings.run_dir
     pytest_args = [
@@ -165,12 +176,14 @@ def _pytest_args(settings: Config, args: argparse.Namespace) -> list[str]:
         "--self-contained-html",
         f"--junitxml={run_dir / 'junit.xml'}",
         "--tb=short",
-        "-p",
-        "no:anyio",
+        *_RUN_PLUGINS,
+        *(["-p", "xdist"] if args.workers > 1 else []),
         "-q" if not args.verbose else "-v",
     ]
     if not settings.property_tests:
-        pytest_args += ["-m", "not fuzz"]
+        # Their module is not even imported (it imports Schemathesis): each worker of
+        # ``run -n`` starts sooner. Its tests are all ``fuzz``, so nothing else is lost.
+        pytest_args += ["-m", "not fuzz", f"--ignore={SUITES_DIR / PROPERTY_TESTS_MODULE}"]
     if args.k:
         pytest_args += ["-k", args.k]
     if args.workers > 1:
@@ -224,8 +237,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         plugins: list[object] = [plugin]
         if args.workers > 1:
             from .reporting.plugin import ParallelRun
+            from .suites._parallel import ControllerExpiryProbe
 
             plugins.append(ParallelRun(plugin))
+            plugins.append(
+                ControllerExpiryProbe(
+                    live, args.workers, plugin.observe_exchange, plugin.record_run_error
+                )
+            )
         try:
             code = pytest.main(_pytest_args(live, args), plugins=plugins)
         except Exception as exc:  # pytest itself broke, e.g. formatting a Ctrl-C traceback

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from suite_runner import NO_EXPIRY, PASSWORD, USER, SuiteRun, run_suite
 
-from conformance.config import load_config
+from conformance.client import VcenterApi
+from conformance.config import Config, load_config
 from conformance.mock import MockServer, MockSettings
 from conformance.reporting.plugin import settings_from_wire, settings_to_wire
+from conformance.sandbox import connect
+from conformance.suites import _expiry
+from conformance.suites._expiry import EXPIRY_PROBE_INPUT, ExpiryProbe
+from conformance.suites._parallel import ControllerExpiryProbe
 
 FLAW = "complete-keeps-active"
 FLAW_BREAKS = "US-COMPLETE-DONE"
@@ -73,3 +84,182 @@ def test_serial_and_parallel_runs_agree_on_a_flawed_mock(tmp_path: Path) -> None
     assert statuses(parallel) == statuses(serial)
     assert statuses(parallel)[FLAW_BREAKS] == "fail"
     assert parallel.junit_counts == serial.junit_counts
+
+
+# -- the expiry probe a parallel run's controller makes ---------------------------------
+def _settings(url: str, *, password: str = PASSWORD, expiry_wait: float = 360) -> Config:
+    return load_config(
+        env={},
+        overrides={
+            "target": url,
+            "user": USER,
+            "password": password,
+            "run_id": "par",
+            "expiry_wait": expiry_wait,
+        },
+    )
+
+
+def _library_names(url: str) -> list[str]:
+    client = connect(_settings(url))
+    client.login()
+    api = VcenterApi(client)
+    names = [str(api.libraries.get(str(i)).json["name"]) for i in api.libraries.list().json]
+    client.logout()
+    client.close()
+    return names
+
+
+def test_the_controller_makes_the_probe_hands_it_to_each_worker_and_removes_it() -> None:
+    errors: list[str] = []
+    observed: list[Any] = []
+    with MockServer(MockSettings(user=USER, password=PASSWORD, session_timeout=60)) as server:
+        controller = ControllerExpiryProbe(_settings(server.url), 2, observed.append, errors.append)
+        controller.pytest_sessionstart(None)  # type: ignore[arg-type]
+        nodes = [SimpleNamespace(workerinput={}) for _ in range(2)]
+        for node in nodes:  # the first waits for the probe
+            controller.pytest_configure_node(node)
+        assert controller.probe is not None
+        assert controller.probe.lifetime_s == pytest.approx(60, abs=1)
+        # its own library, after the two workers' lib-1 and lib-2, inside the run prefix
+        assert _library_names(server.url) == ["vcc-par-lib-3"]
+        handed = [ExpiryProbe.from_wire(n.workerinput[EXPIRY_PROBE_INPUT]) for n in nodes]
+        assert {p.session_id for p in handed} == {controller.probe.session_id}
+        assert {p.lifetime_s for p in handed} == {controller.probe.lifetime_s}
+        controller.pytest_sessionfinish(None)  # type: ignore[arg-type]
+        assert _library_names(server.url) == []
+    assert errors == []
+    assert observed  # its requests count in the run's coverage, as setup
+
+
+def test_a_probe_the_controller_cannot_make_is_left_to_the_worker() -> None:
+    with MockServer(MockSettings(user=USER, password=PASSWORD)) as server:
+        refused = ControllerExpiryProbe(
+            _settings(server.url, password="wrong"), 2, lambda _e: None, lambda _m: None
+        )
+        refused.pytest_sessionstart(None)  # type: ignore[arg-type]
+        node = SimpleNamespace(workerinput={})
+        refused.pytest_configure_node(node)
+        refused.pytest_sessionfinish(None)  # type: ignore[arg-type]
+    assert refused.probe is None
+    assert EXPIRY_PROBE_INPUT not in node.workerinput  # the expiry test makes its own
+
+
+def test_no_probe_when_the_expiry_test_would_not_judge() -> None:
+    with MockServer(MockSettings(user=USER, password=PASSWORD)) as server:
+        unused = ControllerExpiryProbe(
+            _settings(server.url, expiry_wait=0), 2, lambda _e: None, lambda _m: None
+        )
+        unused.pytest_sessionstart(None)  # type: ignore[arg-type]
+        unused.pytest_configure_node(SimpleNamespace(workerinput={}))
+        assert unused.probe is None
+        assert _library_names(server.url) == []
+        unused.pytest_sessionfinish(None)  # type: ignore[arg-type]
+
+
+def test_a_handed_probe_keeps_its_age_across_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wire carries wall-clock time: a worker's monotonic clock is its own."""
+    monkeypatch.setattr(_expiry.time, "time", lambda: 1_000_000.0)
+    monkeypatch.setattr(_expiry.time, "monotonic", lambda: 500.0)
+    probe = ExpiryProbe("s-1", 20.0, read_at=495.0)  # read 5 s ago
+    wire = probe.to_wire()
+    # the worker reads it 2 s later, with a monotonic clock of its own
+    monkeypatch.setattr(_expiry.time, "time", lambda: 1_000_002.0)
+    monkeypatch.setattr(_expiry.time, "monotonic", lambda: 7.0)
+    handed = ExpiryProbe.from_wire(wire)
+    assert (handed.session_id, handed.lifetime_s) == ("s-1", 20.0)
+    assert handed.seconds_left() == pytest.approx(13.0)
+    unknown = ExpiryProbe.from_wire(ExpiryProbe("s-2", None, 0.0, "no Date").to_wire())
+    assert (unknown.lifetime_s, unknown.unknown_because) == (None, "no Date")
+
+
+@pytest.mark.slow
+def test_a_parallel_run_judges_expiry_with_the_controllers_probe(tmp_path: Path) -> None:
+    """The expiry test, in a worker, judges the session the controller made: it passes
+    on the mock and warns (a SHOULD) on a mock whose sessions never expire."""
+    args = ("--no-property-tests", "--session-timeout", "3", "-k", "expire", "-n", "2")
+    for flaws, expected in ((frozenset(), "pass"), (frozenset({"sessions-never-expire"}), "warn")):
+        settings = MockSettings(user=USER, password=PASSWORD, session_timeout=3, flaws=flaws)
+        with MockServer(settings) as server:
+            run = run_suite(tmp_path, *args, target=server.url, run_id=f"exp-{expected}")
+            left = _library_names(server.url)
+        assert run.requirement_status("US-EXPIRY-DELETES") == expected, run.explain()
+        assert left == []  # the controller removed its library, the workers theirs
+
+
+def test_ignoring_the_property_module_without_property_tests_loses_no_test() -> None:
+    """``--no-property-tests`` does not even import PROPERTY_TESTS_MODULE (a worker
+    starts sooner): every test in it is a property (``fuzz``) test."""
+    from conformance.cli import PROPERTY_TESTS_MODULE, SUITES_DIR
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-c",
+            str(SUITES_DIR / "pytest.ini"),
+            "--rootdir",
+            str(SUITES_DIR),
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:anyio",
+            "-m",
+            "not fuzz",
+            str(SUITES_DIR / PROPERTY_TESTS_MODULE),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            **os.environ,
+            "CONFORMANCE_TARGET": "https://vc.example.com",
+            "CONFORMANCE_PASSWORD": "pw",
+            "CONFORMANCE_API": "api",
+        },
+    )
+    deselected = re.search(r"no tests collected \((\d+) deselected\)", proc.stdout)
+    assert deselected is not None, proc.stdout + proc.stderr
+    assert int(deselected.group(1)) > 0  # it has tests, and -m "not fuzz" drops them all
+
+
+_MODULES_PROBE = """
+import json, os, sys
+
+def pytest_sessionfinish(session):
+    who = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    seen = {name: name in sys.modules for name in ("schemathesis", "hypothesis", "xdist")}
+    with open(os.path.join(os.environ["VCC_MODULES_OUT"], who), "w") as out:
+        json.dump(seen, out)
+"""
+
+
+@pytest.mark.slow
+def test_workers_without_property_tests_import_neither_schemathesis_nor_hypothesis(
+    tmp_path: Path,
+) -> None:
+    """A worker's start is the run's own: no pytest plugin of an installed package is
+    loaded (Schemathesis' and Hypothesis' would import them), nor the property module."""
+    plugin_dir = tmp_path / "plugin"
+    plugin_dir.mkdir()
+    (plugin_dir / "vcc_modules_probe.py").write_text(_MODULES_PROBE, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    run = run_suite(
+        tmp_path,
+        "--no-property-tests",
+        "-k",
+        "logout",
+        "-n",
+        "2",
+        "--",
+        "-p",
+        "vcc_modules_probe",
+        env={"PYTHONPATH": str(plugin_dir), "VCC_MODULES_OUT": str(out)},
+    )
+    assert run.returncode == 0, run.explain()
+    seen = {path.name: json.loads(path.read_text()) for path in out.iterdir()}
+    assert set(seen) == {"main", "gw0", "gw1"}
+    for who, modules in seen.items():
+        assert modules == {"schemathesis": False, "hypothesis": False, "xdist": True}, who

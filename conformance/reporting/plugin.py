@@ -171,6 +171,13 @@ class ConformancePlugin:
             report.extras = extras
         return report
 
+    def record_run_error(self, message: str) -> None:
+        """An Error of the run outside any test: the controller of a parallel run could
+        not remove what it created (a worker's cleanup comes with its last test's report)."""
+        outcome = CaseOutcome("(controller cleanup)", "cleanup", [], Status.ERROR)
+        outcome.message = self.redactor.redact(message)
+        self.outcomes[outcome.nodeid] = outcome
+
     # -- coverage --------------------------------------------------------------
     def observe_exchange(self, exchange: Exchange) -> None:
         """Every request the suite makes, in a test or not (the suite's clients call this)."""

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import email.utils
 import os
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,9 +27,11 @@ from conformance.reporting.plugin import (
     ConformancePlugin,
     settings_from_wire,
 )
-from conformance.sandbox import Sandbox, connect, require
+from conformance.sandbox import Sandbox, connect
 
 from ._deadline import RunDeadline, RunDeadlineReached, deadline_in
+from ._expiry import EXPIRY_PROBE_INPUT, make_expiry_probe
+from ._expiry import ExpiryProbe as ExpiryProbe  # the expiry test imports it from here
 from ._preconditions import start_run
 from ._unknown_ids import UnknownIds
 from ._verify import Verifier
@@ -421,42 +420,14 @@ def _unknown_ids(sandbox: Sandbox) -> UnknownIds:
     )
 
 
-@dataclass(frozen=True)
-class ExpiryProbe:
-    """An update session made at the start of the run and left alone, for the expiry test.
-
-    ``lifetime_s`` is its expiration_time minus the Date of the answer that gave
-    it (None, with ``unknown_because``, when the target does not say).
-    """
-
-    session_id: str
-    lifetime_s: float | None
-    read_at: float  # time.monotonic() when that answer came
-    unknown_because: str = ""
-
-    def seconds_left(self) -> float:
-        assert self.lifetime_s is not None
-        return self.lifetime_s - (time.monotonic() - self.read_at)
-
-
 @pytest.fixture(scope="session")
-def expiry_probe(sandbox: Sandbox) -> ExpiryProbe:
-    session_id = sandbox.new_update_session(sandbox.new_item())
-    exchange = require(
-        sandbox.api.update_sessions.get(session_id), 200, "get of the new update session"
-    )
-    read_at = time.monotonic()
-    body = exchange.json if isinstance(exchange.json, dict) else {}
-    date, expiration = exchange.header("Date"), body.get("expiration_time")
-    if not date:
-        return ExpiryProbe(session_id, None, read_at, "the target sends no Date header")
-    try:
-        expires = datetime.fromisoformat(str(expiration).replace("Z", "+00:00"))
-        lifetime = (expires - email.utils.parsedate_to_datetime(date)).total_seconds()
-    except (TypeError, ValueError):
-        because = f"expiration_time {expiration!r} is not an RFC 3339 date-time with a zone"
-        return ExpiryProbe(session_id, None, read_at, because)
-    return ExpiryProbe(session_id, lifetime, read_at)
+def expiry_probe(request: pytest.FixtureRequest) -> ExpiryProbe:
+    """The probe the controller of a parallel run made and handed over, else one made
+    now in this process's sandbox (a serial run: with its first test)."""
+    handed = getattr(request.config, "workerinput", {}).get(EXPIRY_PROBE_INPUT)
+    if handed is not None:
+        return ExpiryProbe.from_wire(handed)
+    return make_expiry_probe(request.getfixturevalue("sandbox"))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -465,8 +436,8 @@ def _start_expiry_probe_early(request: pytest.FixtureRequest) -> None:
     run's other tests then take the time its expiry needs. A problem making it is
     the expiry test's Error, not the first test's."""
     if "PYTEST_XDIST_WORKER" in os.environ:
-        # Every worker collects every test but runs only some: made early, the probe
-        # would be made once per worker. The expiry test makes it when it runs.
+        # A worker of a parallel run: the controller made the probe before the workers
+        # started (see _parallel.py); made here, it would be made once per worker.
         return
     if any("expiry_probe" in getattr(i, "fixturenames", ()) for i in request.session.items):
         with contextlib.suppress(Exception):
