@@ -135,3 +135,25 @@ def test_created_kind_reads_only_successful_creates(
     method: str, path: str, status: int, kind: str | None
 ) -> None:
     assert created_kind(_exchange(method, path, status)) == kind
+
+
+def test_cleanup_removes_sessions_then_items_then_libraries(server: MockServer) -> None:
+    """Deletes within a stage run a few at a time; the stages keep their order."""
+    api, box = _open(server, "api")
+    deleted: list[str] = []
+
+    def record(exchange: Exchange) -> None:
+        if exchange.method == "DELETE":
+            deleted.append(exchange.url.split("/api/", 1)[1].rsplit("/", 1)[0])
+
+    api.client.add_listener(record)
+    items = [box.new_item() for _ in range(3)]
+    for item in items:
+        api.update_sessions.create({"library_item_id": item})
+        api.download_sessions.create({"library_item_id": item})
+    assert box.cleanup() == []
+    kinds = [path.rsplit("/", 1)[-1] for path in deleted]
+    stage = {"update-session": 0, "download-session": 0, "item": 1, "local-library": 2}
+    assert sorted(kinds, key=stage.__getitem__) == kinds
+    assert kinds.count("update-session") == 3 and kinds.count("item") == 3
+    assert kinds[-1] == "local-library"
