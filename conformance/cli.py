@@ -33,7 +33,7 @@ SUITES_DIR = Path(__file__).resolve().parent / "suites"
 #: the suite's module of property (``fuzz``) tests
 PROPERTY_TESTS_MODULE = "test_properties.py"
 #: the session timeout the bundled mock is started with: expiry is judged in seconds
-BUNDLED_MOCK_SESSION_TIMEOUT = 20.0
+BUNDLED_MOCK_SESSION_TIMEOUT = 10.0
 
 RUN_EXIT_CODES = """\
 exit codes:
