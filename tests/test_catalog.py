@@ -205,8 +205,9 @@ def test_catalog_loads_accepted_errors(tmp_path: Path) -> None:
     )
 
 
-def test_the_readme_proof_table_is_what_the_script_prints() -> None:
-    """The README's figure is generated (scripts/proof_table.py --markdown), never hand-kept."""
+def test_every_requirement_has_a_proven_failing_check_and_the_readme_keeps_no_count() -> None:
+    """The proof figure is printed by scripts/proof_table.py, never hand-kept: adding a
+    requirement (and its flaw) changes no README line."""
     import subprocess
     import sys
 
@@ -217,4 +218,7 @@ def test_the_readme_proof_table_is_what_the_script_prints() -> None:
         text=True,
         check=True,
     ).stdout.strip()
-    assert printed in (root / "README.md").read_text(encoding="utf-8")
+    proven, total = (int(cell) for cell in printed.splitlines()[-1].strip("| ").split(" | "))
+    assert proven == total == len(catalog())
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "scripts/proof_table.py" in readme and printed.splitlines()[-1] not in readme
