@@ -325,6 +325,14 @@ def test_every_case_is_a_real_mock_flaw() -> None:
     assert set(CASES) <= set(FLAWS)
 
 
+def test_the_default_run_proves_both_property_requirements_both_ways() -> None:
+    """Without the proof step, each requirement still passes (the conforming run) and
+    fails (a flaw of DEFAULT_RUNS)."""
+    assert DEFAULT_RUNS.issubset(_jobs()) and "conforming" in DEFAULT_RUNS
+    failing = set().union(*(CASES[name][1] for name in DEFAULT_RUNS if name in CASES))
+    assert failing == {"PROP-CONTRACT", "PROP-STATEFUL"}
+
+
 # -- fast: how the property tests are set up -------------------------------------------------
 def _settings(**changes: Any) -> Config:
     return Config(target="http://127.0.0.1:9", user=USER, password=PASSWORD, **changes)
