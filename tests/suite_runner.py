@@ -25,7 +25,9 @@ PASSWORD = "S3cret-for-self-validation!"
 NO_EXPIRY = ("-k", "not expires_without_activity")
 #: Suite runs at once in a test process that runs many (each against its own mock): a run
 #: waits on its mock much of the time, so one more than this process's share of the cores.
-RUNS_AT_ONCE = (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) + 1
+RUNS_AT_ONCE = max(
+    2, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) + 1
+)
 
 _T = TypeVar("_T")
 
