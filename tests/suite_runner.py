@@ -10,9 +10,11 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 PASSWORD_VAR = "VCC_TEST_PASSWORD"
 USER = "administrator@vsphere.local"
@@ -21,6 +23,13 @@ PASSWORD = "S3cret-for-self-validation!"
 #: it would wait for them (the bundled mock's short sessions judge it in seconds).
 #: A deselected requirement is "not selected", which leaves the verdict PASS.
 NO_EXPIRY = ("-k", "not expires_without_activity")
+#: Suite runs at once in a test process that runs many (each against its own mock): a run
+#: waits on its mock much of the time, so one more than this process's share of the cores.
+RUNS_AT_ONCE = max(
+    2, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) + 1
+)
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -84,10 +93,23 @@ def run_suite(
         if password is not None:
             command += ["--password-env", PASSWORD_VAR]
     command += list(args)
-    full_env = {**os.environ, **(env or {})}
+    full_env = {**user_environment(), **(env or {})}
     if password is not None:
         full_env[PASSWORD_VAR] = password
     proc = subprocess.run(
         command, capture_output=True, text=True, timeout=timeout, env=full_env, check=False
     )
     return SuiteRun(proc.returncode, proc.stdout, proc.stderr, reports / run_id)
+
+
+def user_environment() -> dict[str, str]:
+    """This process's environment as a user's shell would have it: without what pytest-xdist
+    sets in its workers (the suite would take itself for a worker of a parallel run)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}
+
+
+def in_parallel(jobs: Mapping[str, Callable[[], _T]]) -> dict[str, _T]:
+    """Every job's result by name, ``RUNS_AT_ONCE`` at a time."""
+    with ThreadPoolExecutor(max_workers=RUNS_AT_ONCE) as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}

@@ -14,17 +14,18 @@ conforming mock and against each legitimate variant (and a combination), fail
 (exit 1, PROP-CONTRACT or PROP-STATEFUL ``fail`` in results.json) against a mock
 with one rule broken, and end as Error, never Fail, when the mock answers 503.
 Each flaw run selects only the property tests that judge its flaw; variant and
-fault runs use ``--max-examples 5``; the runs go three at a time, each against its
-own mock. No run may print the API session token.
+fault runs use ``--max-examples 5``; the runs go several at a time, each against its
+own mock. No run may print the API session token. The default test run makes the runs
+of DEFAULT_RUNS; CI's proof step (``pytest -m proof``) makes the others.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -35,7 +36,7 @@ import requests
 import schemathesis
 from schemathesis.core.failures import FailureGroup, ServerError
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-from suite_runner import PASSWORD, USER, SuiteRun, run_suite
+from suite_runner import PASSWORD, USER, SuiteRun, in_parallel, run_suite
 
 from conformance.config import Config
 from conformance.mock import FLAWS, Faults, MockServer, MockSettings
@@ -158,11 +159,14 @@ def _run(job: _Job, reports: Path, run_id: str) -> PropertyRun:
     return PropertyRun(run, tokens)
 
 
-@pytest.fixture(scope="module")
-def property_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PropertyRun]:
-    """``"conforming"``, each flaw of CASES and each run of FAULT_RUNS and VARIANT_RUNS -> its
-    run, three at a time."""
-    reports = tmp_path_factory.mktemp("property-suite")
+#: The runs of the default test run: the conforming mock, a flaw both property tests fail
+#: (each requirement proven both ways) and an operation that always answers 503. The other
+#: flaws, the variants and the outage of every fifth request run in CI's proof step
+#: (``pytest -m proof``, ``tox -e proof``): a property-test run takes half a minute or more.
+DEFAULT_RUNS = frozenset({"conforming", "create-returns-200", "session-get-unavailable"})
+
+
+def _jobs() -> dict[str, _Job]:
     jobs: dict[str, _Job] = {"conforming": _Job(SELECT_ALL)}
     jobs |= {flaw: _Job(k, flaws=frozenset({flaw})) for flaw, (k, _) in CASES.items()}
     jobs |= {name: _Job(k, faults=faults, args=QUICK) for name, (faults, k) in FAULT_RUNS.items()}
@@ -170,9 +174,36 @@ def property_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Propert
         name: _Job(SELECT_ALL, variants=variants, args=QUICK)
         for name, variants in VARIANT_RUNS.items()
     }
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {name: pool.submit(_run, job, reports, name) for name, job in jobs.items()}
-        return {name: future.result() for name, future in futures.items()}
+    return jobs
+
+
+def _runs(reports: Path, *, proof: bool) -> dict[str, PropertyRun]:
+    jobs = {name: job for name, job in _jobs().items() if (name in DEFAULT_RUNS) != proof}
+    return in_parallel(
+        {name: functools.partial(_run, job, reports, name) for name, job in jobs.items()}
+    )
+
+
+@pytest.fixture(scope="module")
+def property_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PropertyRun]:
+    """Each run of DEFAULT_RUNS -> its run, several at a time."""
+    return _runs(tmp_path_factory.mktemp("property-suite"), proof=False)
+
+
+@pytest.fixture(scope="module")
+def proof_property_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PropertyRun]:
+    """Every other run (flaws of CASES, FAULT_RUNS, VARIANT_RUNS) -> its run."""
+    return _runs(tmp_path_factory.mktemp("property-suite-proof"), proof=True)
+
+
+def _property_run(request: pytest.FixtureRequest, name: str) -> PropertyRun:
+    fixture = "property_runs" if name in DEFAULT_RUNS else "proof_property_runs"
+    runs: dict[str, PropertyRun] = request.getfixturevalue(fixture)
+    return runs[name]
+
+
+def _in_proof_step(name: str) -> Any:
+    return pytest.param(name, marks=() if name in DEFAULT_RUNS else pytest.mark.proof)
 
 
 def _everything_printed_or_written(run: SuiteRun) -> str:
@@ -199,11 +230,11 @@ def test_property_tests_pass_against_the_conforming_mock(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("flaw", list(CASES))
+@pytest.mark.parametrize("flaw", [_in_proof_step(flaw) for flaw in CASES])
 def test_property_tests_fail_against_a_broken_mock(
-    flaw: str, property_runs: dict[str, PropertyRun]
+    flaw: str, request: pytest.FixtureRequest
 ) -> None:
-    property_run = property_runs[flaw]
+    property_run = _property_run(request, flaw)
     run = property_run.run
     _, expected = CASES[flaw]
     assert run.returncode == 1, run.explain()
@@ -241,11 +272,12 @@ def test_property_runs_never_print_the_session_token(
 
 
 @pytest.mark.slow
+@pytest.mark.proof
 @pytest.mark.parametrize("run_name", list(VARIANT_RUNS))
 def test_property_tests_pass_against_a_server_that_chooses_differently(
-    run_name: str, property_runs: dict[str, PropertyRun]
+    run_name: str, proof_property_runs: dict[str, PropertyRun]
 ) -> None:
-    run = property_runs[run_name].run
+    run = proof_property_runs[run_name].run
     assert run.returncode == 0, run.explain()
     statuses = run.statuses()
     assert statuses["PROP-CONTRACT"] == statuses["PROP-STATEFUL"] == "pass", run.explain()
@@ -260,12 +292,13 @@ def test_variant_runs_name_real_mock_variants() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.proof
 def test_property_tests_report_a_transient_outage_as_error_never_fail(
-    property_runs: dict[str, PropertyRun],
+    proof_property_runs: dict[str, PropertyRun],
 ) -> None:
     # Every fifth request answers 503: retried as the client retries; whatever is left
     # is Error (target unavailable), never Fail.
-    run = property_runs["unavailable-every-5"].run
+    run = proof_property_runs["unavailable-every-5"].run
     statuses = run.statuses()
     assert {statuses["PROP-CONTRACT"], statuses["PROP-STATEFUL"]} <= {"pass", "error"}, (
         run.explain()
@@ -273,6 +306,12 @@ def test_property_tests_report_a_transient_outage_as_error_never_fail(
     tests = [t for t in run.results["tests"] if "test_properties.py" in t["nodeid"]]
     assert len(tests) == len(props.contract_operation_ids()) + len(props.WORKFLOW_FRAGMENTS)
     assert not [t for t in tests if t["status"] == "fail"], run.explain()
+
+
+@pytest.mark.slow
+def test_property_tests_report_an_operation_that_is_always_unavailable_as_error(
+    property_runs: dict[str, PropertyRun],
+) -> None:
     # An operation that answers 503 to every try is an Error that says why.
     run = property_runs["session-get-unavailable"].run
     assert run.statuses()["PROP-CONTRACT"] == "error", run.explain()
@@ -284,6 +323,14 @@ def test_property_tests_report_a_transient_outage_as_error_never_fail(
 
 def test_every_case_is_a_real_mock_flaw() -> None:
     assert set(CASES) <= set(FLAWS)
+
+
+def test_the_default_run_proves_both_property_requirements_both_ways() -> None:
+    """Without the proof step, each requirement still passes (the conforming run) and
+    fails (a flaw of DEFAULT_RUNS)."""
+    assert DEFAULT_RUNS.issubset(_jobs()) and "conforming" in DEFAULT_RUNS
+    failing = set().union(*(CASES[name][1] for name in DEFAULT_RUNS if name in CASES))
+    assert failing == {"PROP-CONTRACT", "PROP-STATEFUL"}
 
 
 # -- fast: how the property tests are set up -------------------------------------------------

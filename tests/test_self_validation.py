@@ -9,11 +9,11 @@ go in parallel, each against its own mock.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import functools
 from pathlib import Path
 
 import pytest
-from suite_runner import PASSWORD, USER, SuiteRun, run_suite
+from suite_runner import PASSWORD, USER, SuiteRun, in_parallel, run_suite
 
 from conformance.catalog import catalog
 from conformance.mock import FLAWS, MockServer, MockSettings
@@ -173,42 +173,42 @@ def _selection(requirements: set[str]) -> list[str]:
     return [arg for req in sorted(requirements) for arg in ("--requirement", req)]
 
 
-@pytest.fixture(scope="module")
-def flaw_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SuiteRun]:
-    """One run per flaw, of exactly the tests citing the requirements it must fail."""
-    reports = tmp_path_factory.mktemp("self-validation")
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {
-            flaw: pool.submit(
+def _runs(
+    reports: Path, *, selected: bool, property_tests: bool = False, args: tuple[str, ...] = ()
+) -> dict[str, SuiteRun]:
+    """One run per flaw of CASES, several at once: of the tests citing the requirements
+    the flaw must fail (``selected``), else of the whole suite."""
+    return in_parallel(
+        {
+            flaw: functools.partial(
                 _run,
                 flaw,
                 reports,
-                *_selection(expected),
+                *(_selection(expected) if selected else ()),
+                *args,
                 short_sessions=flaw in SHORT_SESSIONS,
+                property_tests=property_tests,
             )
             for flaw, expected in CASES.items()
         }
-        return {flaw: future.result() for flaw, future in futures.items()}
+    )
+
+
+@pytest.fixture(scope="module")
+def flaw_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SuiteRun]:
+    """One run per flaw, of exactly the tests citing the requirements it must fail."""
+    return _runs(tmp_path_factory.mktemp("self-validation"), selected=True)
 
 
 @pytest.fixture(scope="module")
 def whole_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SuiteRun]:
     """One run per flaw of the whole suite, property tests included (CI's proof step)."""
-    reports = tmp_path_factory.mktemp("self-validation-whole")
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {
-            flaw: pool.submit(
-                _run,
-                flaw,
-                reports,
-                "--max-examples",
-                "5",
-                short_sessions=flaw in SHORT_SESSIONS,
-                property_tests=True,
-            )
-            for flaw in CASES
-        }
-        return {flaw: future.result() for flaw, future in futures.items()}
+    return _runs(
+        tmp_path_factory.mktemp("self-validation-whole"),
+        selected=False,
+        property_tests=True,
+        args=("--max-examples", "5"),
+    )
 
 
 @pytest.mark.slow

@@ -12,12 +12,12 @@ CI's proof step (``pytest -m proof``), to keep the default test run short.
 
 from __future__ import annotations
 
+import functools
 import itertools
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from suite_runner import NO_EXPIRY, PASSWORD, USER, SuiteRun, run_suite
+from suite_runner import NO_EXPIRY, PASSWORD, USER, SuiteRun, in_parallel, run_suite
 
 from conformance.catalog import catalog, variants
 from conformance.mock import VARIANTS, MockServer, MockSettings
@@ -65,9 +65,9 @@ def _run(name: str, variants: frozenset[str], reports: Path) -> SuiteRun:
 
 
 def _runs(cases: dict[str, frozenset[str]], reports: Path) -> dict[str, SuiteRun]:
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {name: pool.submit(_run, name, v, reports) for name, v in cases.items()}
-        return {name: future.result() for name, future in futures.items()}
+    return in_parallel(
+        {name: functools.partial(_run, name, variants, reports) for name, variants in cases.items()}
+    )
 
 
 @pytest.fixture(scope="module")
