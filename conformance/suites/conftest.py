@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -347,10 +346,11 @@ def sandbox(
     api: VcenterApi,
     settings: Config,
     _exchange_listeners: list[Callable[[Exchange], None]],
+    pytestconfig: pytest.Config,
 ) -> Iterator[Sandbox]:
     """The run's sandbox; it sees every client's exchanges, so it removes whatever any
     test created, whether or not the test meant to create it."""
-    box = Sandbox(api, settings, worker=_worker_number())
+    box = Sandbox(api, settings, worker=_worker_number(pytestconfig))
     _exchange_listeners.append(box.observe)
     try:
         box.open()
@@ -366,10 +366,20 @@ def sandbox(
             )
 
 
-def _worker_number() -> int:
+def _xdist_worker(config: pytest.Config) -> str | None:
+    """xdist's worker id (gwN) when this process is a worker of this run's ``-n``, else None.
+
+    Read from the run's own config, not the environment: a run started from inside
+    another pytest-xdist worker (the project's tests) inherits PYTEST_XDIST_WORKER.
+    """
+    workerid = getattr(config, "workerinput", {}).get("workerid")
+    return workerid if isinstance(workerid, str) else None
+
+
+def _worker_number(config: pytest.Config) -> int:
     """N of xdist's worker gwN in a parallel run; 0 in a serial one."""
-    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return int(name.removeprefix("gw")) if name.removeprefix("gw").isdigit() else 0
+    name = (_xdist_worker(config) or "gw0").removeprefix("gw")
+    return int(name) if name.isdigit() else 0
 
 
 @pytest.fixture(autouse=True)
@@ -435,7 +445,7 @@ def _start_expiry_probe_early(request: pytest.FixtureRequest) -> None:
     """Make the expiry probe with the first test, when a selected test uses it: the
     run's other tests then take the time its expiry needs. A problem making it is
     the expiry test's Error, not the first test's."""
-    if "PYTEST_XDIST_WORKER" in os.environ:
+    if _xdist_worker(request.config) is not None:
         # A worker of a parallel run: the controller made the probe before the workers
         # started (see _parallel.py); made here, it would be made once per worker.
         return
