@@ -16,6 +16,7 @@ import requests
 from suite_runner import NO_EXPIRY, PASSWORD, PASSWORD_VAR, USER, SuiteRun, run_suite
 
 from conformance.catalog import catalog
+from conformance.cli import BUNDLED_MOCK_SESSION_TIMEOUT
 from conformance.mock import Faults, MockServer, MockSettings
 from conformance.mock.models.cis import ApiSessions
 
@@ -249,7 +250,7 @@ def test_the_readme_first_command_passes_judges_expiry_and_junit_agrees(tmp_path
     assert run.results["tests"][-1]["nodeid"].endswith("expires_without_activity")
     html = (run.run_dir / "report.html").read_text()
     assert '<div class="vcc-verdict PASS"><b>PASS</b> exit code 0' in html
-    assert "20 s: the bundled mock was started with it" in html
+    assert f"{BUNDLED_MOCK_SESSION_TIMEOUT:g} s: the bundled mock was started with it" in html
     assert '<title id="head-title">PASS: vCenter conformance' in html
     assert run.junit_counts == run.result_counts
 
