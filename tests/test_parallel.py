@@ -187,7 +187,9 @@ def test_a_parallel_run_judges_expiry_with_the_controllers_probe(tmp_path: Path)
         assert left == []  # the controller removed its library, the workers theirs
 
 
-def test_ignoring_the_property_module_without_property_tests_loses_no_test() -> None:
+def test_ignoring_the_property_module_without_property_tests_loses_no_test(
+    tmp_path: Path,
+) -> None:
     """``--no-property-tests`` does not even import PROPERTY_TESTS_MODULE (a worker
     starts sooner): every test in it is a property (``fuzz``) test."""
     from conformance.cli import PROPERTY_TESTS_MODULE, SUITES_DIR
@@ -212,6 +214,9 @@ def test_ignoring_the_property_module_without_property_tests_loses_no_test() -> 
         capture_output=True,
         text=True,
         check=False,
+        # not the checkout: `python -m` puts the working directory first on sys.path, and
+        # the suite must be imported from where SUITES_DIR is (an installed copy in CI)
+        cwd=tmp_path,
         env={
             **os.environ,
             "CONFORMANCE_TARGET": "https://vc.example.com",
