@@ -413,12 +413,13 @@ def test_update_session_file_remove_keeps_the_file_out_of_the_item(
     # The session's list may show the removed file until complete or drop it at once: "The
     # file will only be effectively removed when the update session is completed."
     complete_session(api, update_session, wait=wait)
-    files = names(item_files(api, item))
+    listed = require(api.item_files.list(item), 200, "listing the item's files")
     verify.that(
-        kept.name in files and removed.name not in files,
+        kept.name in names(listed.json) and removed.name not in names(listed.json),
         "after complete the item must hold the kept file and not the removed one",
         expected=f"{kept.name} and not {removed.name}",
-        actual=files,
+        actual=names(listed.json),
+        exchange=listed,  # the evidence is the item's list, not the remove before it
     )
 
 
