@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conformance.checks import ConformanceFailure, UnexpectedValue
-from conformance.client import Exchange
+from conformance.client import Exchange, UnexpectedResponse
 from conformance.suites._verify import JUDGED_ON_EVERY_ANSWER, Verifier
 
 SUITES = Path(__file__).resolve().parents[1] / "conformance" / "suites"
@@ -113,6 +113,40 @@ def test_error_success_and_void_judge_under_the_default() -> None:
     )
     verify.void(_exchange(200, '{"x": 1}'), "a void answer with a body")
     assert [f.requirement_id for f in verify.failures] == ["WIRE-VOID-204", "WIRE-VOID-204"]
+
+
+# -- the evidence a failure shows --------------------------------------------------------------
+def test_a_failure_shows_the_answer_its_value_was_read_from() -> None:
+    """A value read through ``observed`` (not judged itself) is what a later ``that`` or
+    ``equal`` judges: its failure shows that answer, not the last one a check saw."""
+    verify = Verifier(["USF-REMOVE"])
+    remove = _exchange(204, "")
+    verify.void(remove, "file remove")
+    listed = Exchange(
+        "GET",
+        "https://vc.example/api/item/files",
+        {},
+        None,
+        200,
+        {"Content-Type": "application/json"},
+        '[{"name": "removed"}]',
+        1.0,
+    )
+    assert verify.observed(listed, 200, "listing the item's files") is listed
+    failure = _failure(lambda: verify.that(False, "the removed file is gone"))
+    assert failure.exchange is listed
+    assert _failure(lambda: verify.equal(1, 2, "a count")).exchange is listed
+    explicit = _exchange(200, "{}")
+    assert _failure(lambda: verify.equal(1, 2, "a count", exchange=explicit)).exchange is explicit
+    verify.status(remove, 204, "file remove")  # a later judged answer is the evidence again
+    assert _failure(lambda: verify.that(False, "anything")).exchange is remove
+
+
+def test_an_observed_answer_that_failed_is_an_error_not_a_fail() -> None:
+    verify = Verifier(["USF-REMOVE"])
+    with pytest.raises(UnexpectedResponse, match="listing the item's files answered 503"):
+        verify.observed(_exchange(503, "{}"), 200, "listing the item's files")
+    assert verify.judged == set() and verify.failures == []
 
 
 # -- the suite's tests keep the shape ------------------------------------------------------

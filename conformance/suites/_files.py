@@ -204,12 +204,14 @@ def stock_item(api: VcenterApi, sandbox: Sandbox, data: Payload, *, wait: float)
     return item_id
 
 
-def item_files(api: VcenterApi, item_id: str) -> list[dict[str, Any]]:
-    """The item's file list (setup step or observation: 200 required)."""
-    exchange = require(api.item_files.list(item_id), 200, "listing the item's files")
-    body = exchange.json
+def item_files(verify: Verifier, api: VcenterApi, item_id: str) -> list[dict[str, Any]]:
+    """The item's file list, read to be judged (200 required; the evidence of a failure)."""
+    body = verify.observed(api.item_files.list(item_id), 200, "listing the item's files").json
     return [f for f in body if isinstance(f, dict)] if isinstance(body, list) else []
 
 
-def content_version(api: VcenterApi, item_id: str) -> Any:
-    return field(require(api.items.get(item_id), 200, "get of the item").json, "content_version")
+def content_version(verify: Verifier, api: VcenterApi, item_id: str) -> Any:
+    """The item's content_version, read to be judged (200 required; the evidence)."""
+    return field(
+        verify.observed(api.items.get(item_id), 200, "get of the item").json, "content_version"
+    )

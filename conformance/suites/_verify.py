@@ -35,6 +35,7 @@ from conformance.checks import (
     standard_error_types,
 )
 from conformance.client import Exchange
+from conformance.sandbox import require
 
 #: A void operation answers 204 with no body (judged by :meth:`Verifier.void`).
 VOID_REQUIREMENT = "WIRE-VOID-204"
@@ -63,7 +64,8 @@ class Verifier:
         self.failures: list[ConformanceFailure] = []
         #: requirements with at least one check passed (and none failed) in this test
         self.judged: set[str] = set()
-        #: the last exchange judged: what a later ``that()`` failure shows by default
+        #: the last answer judged or ``observed``: what a later ``that()``/``equal()``
+        #: failure shows by default
         self.last_exchange: Exchange | None = None
         self._under: list[str] = []
 
@@ -127,10 +129,31 @@ class Verifier:
         requirement: str | None = None,
     ) -> None:
         """Only the status (hard): for an answer whose body and headers are not judged."""
+        self.judged.add(self._status(exchange, status, what, requirement))
+
+    def _status(
+        self,
+        exchange: Exchange,
+        status: int | Collection[int],
+        what: str,
+        requirement: str | None,
+    ) -> str:
+        """Judge the status under the requirement (hard); the answer becomes the evidence
+        a later ``that``/``equal`` shows. Returns the requirement judged."""
         req = self.requirement(requirement)
         self.last_exchange = exchange
         check_status(exchange, status, req, what)
-        self.judged.add(req)
+        return req
+
+    def observed(self, exchange: Exchange, status: int | Collection[int], what: str) -> Exchange:
+        """An answer the test reads to judge later (``that``/``equal``), not judged itself.
+
+        It must succeed like a setup step (else the test is an Error, not a Fail: see
+        ``require``), and it becomes the evidence a later failure shows: the answer the
+        judged value came from, not the last one a check happened to see.
+        """
+        self.last_exchange = require(exchange, status, what)
+        return exchange
 
     def success(
         self,
@@ -146,9 +169,7 @@ class Verifier:
         Date-times in the body are judged under WIRE-DATETIME-FORMAT (soft), not
         under the operation's requirement. Returns the body.
         """
-        req = self.requirement(requirement)
-        self.last_exchange = exchange
-        check_status(exchange, status, req, what)
+        req = self._status(exchange, status, what, requirement)
         self.soft(check_json_content_type, exchange)
         if operation_id is not None:
             check_response_schema(exchange, operation_id, req, datetimes=False)
@@ -159,10 +180,7 @@ class Verifier:
     def void(self, exchange: Exchange, what: str, *, requirement: str | None = None) -> None:
         """A void operation succeeded (2xx, hard, under the requirement) and answered
         as the docs say, 204 with no body (soft, under WIRE-VOID-204)."""
-        req = self.requirement(requirement)
-        self.last_exchange = exchange
-        check_status(exchange, range(200, 300), req, what)
-        self.judged.add(req)
+        self.judged.add(self._status(exchange, range(200, 300), what, requirement))
         self.soft(check_status, exchange, 204, VOID_REQUIREMENT, what)
         self.soft(
             check_that,
@@ -191,7 +209,6 @@ class Verifier:
         without ``accepts_errors`` takes ``status`` and ``error_type`` here.
         """
         req = self.requirement(requirement)
-        self.last_exchange = exchange
         accepted = accepted_errors(req)
         if accepted:
             if status is not None or error_type is not None:
@@ -199,7 +216,7 @@ class Verifier:
             status = sorted({s for a in accepted for s in a.statuses})
         elif status is None or error_type is None:
             raise TypeError(f"{req} has no accepts_errors: give status and error_type")
-        check_status(exchange, status, req, what)
+        self._status(exchange, status, what, req)
         if accepted:
             error_type = _accepted_types(accepted, exchange.status)
         assert error_type is not None

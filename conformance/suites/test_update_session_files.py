@@ -323,7 +323,7 @@ def test_update_session_complete_with_a_file_not_received_is_refused(
 def verify_not_in_item(
     verify: Verifier, api: VcenterApi, item: str, data: Payload, what: str
 ) -> None:
-    files = names(item_files(api, item))
+    files = names(item_files(verify, api, item))
     verify.that(
         data.name not in files,
         f"the item must not show {what}",
@@ -413,13 +413,12 @@ def test_update_session_file_remove_keeps_the_file_out_of_the_item(
     # The session's list may show the removed file until complete or drop it at once: "The
     # file will only be effectively removed when the update session is completed."
     complete_session(api, update_session, wait=wait)
-    listed = require(api.item_files.list(item), 200, "listing the item's files")
+    listed = verify.observed(api.item_files.list(item), 200, "listing the item's files")
     verify.that(
         kept.name in names(listed.json) and removed.name not in names(listed.json),
         "after complete the item must hold the kept file and not the removed one",
         expected=f"{kept.name} and not {removed.name}",
         actual=names(listed.json),
-        exchange=listed,  # the evidence is the item's list, not the remove before it
     )
 
 
@@ -427,14 +426,14 @@ def test_update_session_file_remove_keeps_the_file_out_of_the_item(
 
 
 def pending_update(
-    api: VcenterApi, sandbox: Sandbox, wait: float
+    verify: Verifier, api: VcenterApi, sandbox: Sandbox, wait: float
 ) -> tuple[str, str, Payload, dict[str, tuple[Any, Any, Any]], Any]:
     """An item holding a file, and an ACTIVE update session on it that received a new
     file and new content for the old one: (item, session, the new file, the item's
     files and content_version before the session)."""
     old = payload(2048)
     item = stock_item(api, sandbox, old, wait=wait)
-    before, version = file_view(item_files(api, item)), content_version(api, item)
+    before, version = file_view(item_files(verify, api, item)), content_version(verify, api, item)
     session = sandbox.new_update_session(item)
     added = payload(4096)
     upload_file(api, session, added, wait=wait)
@@ -446,7 +445,7 @@ def pending_update(
 def test_update_session_file_content_is_invisible_before_complete(
     api: VcenterApi, sandbox: Sandbox, verify: Verifier, wait: float
 ) -> None:
-    item, _session, added, before, version = pending_update(api, sandbox, wait)
+    item, _session, added, before, version = pending_update(verify, api, sandbox, wait)
     listed = api.item_files.list(item)
     files = verify.success(listed, 200, "item file list", operation_id="library_item_file_list")
     verify.equal(file_view(files), before, "the item's files while the update session is ACTIVE")
@@ -458,19 +457,23 @@ def test_update_session_file_content_is_invisible_before_complete(
         expected=f"no {added.name}",
         actual=names(offered),
     )
-    verify.equal(content_version(api, item), version, "the item's content_version before complete")
+    verify.equal(
+        content_version(verify, api, item), version, "the item's content_version before complete"
+    )
 
 
 @pytest.mark.requirement("USF-CANCEL-DISCARDS")
 def test_update_session_cancel_discards_the_uploaded_content(
     api: VcenterApi, sandbox: Sandbox, verify: Verifier, wait: float
 ) -> None:
-    item, session, _added, before, version = pending_update(api, sandbox, wait)
+    item, session, _added, before, version = pending_update(verify, api, sandbox, wait)
     verify.void(api.update_sessions.cancel(session), "cancel")
     listed = api.item_files.list(item)
     files = verify.success(listed, 200, "item file list", operation_id="library_item_file_list")
     verify.equal(file_view(files), before, "the item's files after cancel")
-    verify.equal(content_version(api, item), version, "the item's content_version after cancel")
+    verify.equal(
+        content_version(verify, api, item), version, "the item's content_version after cancel"
+    )
 
 
 @pytest.mark.requirement("USF-UPLOAD-AFTER-CANCEL-REFUSED")
@@ -529,13 +532,13 @@ def check_item_file(verify: Verifier, info: Any, data: Payload, listed: list[str
 def test_item_content_version_changes_when_a_session_completes(
     api: VcenterApi, item: str, update_session: str, verify: Verifier, wait: float
 ) -> None:
-    before = content_version(api, item)
+    before = content_version(verify, api, item)
     got = verify.success(api.update_sessions.get(update_session), 200, "update session get")
     created_at = field(got, "library_item_content_version")
     verify.equal(created_at, before, "library_item_content_version (the item's, at creation)")
     upload_file(api, update_session, payload(), wait=wait)
     complete_session(api, update_session, wait=wait)
-    after = content_version(api, item)
+    after = content_version(verify, api, item)
     verify.that(
         after is not None and after != before,
         "a completed session that changed the item's files must give it a new content_version",
