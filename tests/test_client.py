@@ -6,6 +6,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -128,6 +129,46 @@ def test_no_answer_within_the_timeout_raises_request_timeout(stub: tuple[str, ty
     client = VcenterClient(url, USER, PASSWORD, redactor=Redactor(), timeout=0.2)
     with pytest.raises(RequestTimeout):
         client.request("GET", "/api/session")
+
+
+class _CookieSetter(BaseHTTPRequestHandler):
+    """Sets a session cookie on every answer (as vCenter's /rest login does) and notes
+    every Cookie header that comes back."""
+
+    cookies_seen: ClassVar[list[str]] = []
+
+    def _answer(self) -> None:
+        type(self).cookies_seen.append(self.headers.get("Cookie", ""))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Set-Cookie", "vmware-api-session-id=from-the-login; Path=/")
+        self.end_headers()
+        self.wfile.write(b'"from-the-login"')
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_cookie_the_target_sets_is_never_sent_back() -> None:
+    """A kept session cookie would authenticate the requests a test makes without a
+    session (AUTH-NO-SESSION-401): the session travels in the header only."""
+    handler = type("Handler", (_CookieSetter,), {"cookies_seen": []})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = client_for(f"http://127.0.0.1:{httpd.server_address[1]}")
+        client.login()
+        client.request("GET", "/api/content/library/item/update-session")
+        client.request("GET", "/api/content/library/item/update-session", auth=False)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+    assert len(handler.cookies_seen) == 3
+    assert handler.cookies_seen == ["", "", ""]
 
 
 def test_a_closed_port_raises_transport_error() -> None:

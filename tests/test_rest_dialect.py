@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from legacy_door import legacy_door
 
+from conformance.checks import ConformanceFailure, check_status
 from conformance.client import Exchange, Redactor, VcenterApi, VcenterClient
 from conformance.client._rest import api_view, translate
 from conformance.config import ConfigError, load_config
@@ -147,6 +148,19 @@ def test_reports_show_the_wire_and_its_reading() -> None:
     assert "> POST http://vc/rest/com/vmware/x" in text and "read as /api" in text
     assert view.to_dict()["read_as_api"]["status"] == 201
     assert "/rest/com/vmware/x" in view.as_curl()
+
+
+def test_a_failure_on_a_rest_reading_names_what_went_over_the_wire() -> None:
+    """ "got 201" alone would misquote a /rest login that answered 200: the message says
+    both, so a vendor can find the request in their own logs."""
+    view = api_view(_wire(200, {"value": "id-1"}), "POST", "http://vc/api/session", "create")
+    with pytest.raises(ConformanceFailure) as caught:
+        check_status(view, 401, "AUTH-LOGIN-BAD-401", "login with a wrong password")
+    assert str(caught.value.message).endswith(
+        "got 201 (on the wire: POST http://vc/rest/com/vmware/x answered 200, read as /api)"
+    )
+    plain = _wire(200, {"value": "id-1"})
+    assert plain.on_the_wire == ""
 
 
 # -- the client against the mock ----------------------------------------------------

@@ -57,7 +57,8 @@ def check_status(
     if exchange.status not in statuses:
         raise UnexpectedStatus(
             requirement,
-            f"{what}: expected HTTP {_show(statuses)}, got {exchange.status}",
+            f"{what}: expected HTTP {_show(statuses)}, got {exchange.status}"
+            + exchange.on_the_wire,
             expected=_show(statuses),
             actual=exchange.status,
             exchange=exchange,
@@ -75,7 +76,7 @@ def check_json_content_type(
         raise UnexpectedContentType(
             requirement,
             f"{exchange.method} {exchange.url} answered {exchange.status} with a body "
-            f"of Content-Type {exchange.content_type or '(none)'!r}",
+            f"of Content-Type {exchange.content_type or '(none)'!r}{exchange.on_the_wire}",
             expected="application/json",
             actual=exchange.content_type or None,
             exchange=exchange,

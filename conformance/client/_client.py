@@ -8,6 +8,7 @@ judge (see ``_exceptions``).
 from __future__ import annotations
 
 import functools
+import http.cookiejar
 import json as jsonlib
 import threading
 import time
@@ -70,6 +71,22 @@ class PinnedTlsSession(requests.Session):
         return merged
 
 
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Keep no cookie a target sets, send none.
+
+    A login session travels in the ``vmware-api-session-id`` header, as the docs say.
+    vCenter's /rest login (and vcsim's) also sets a cookie of that name: kept, it would
+    authenticate the requests a test makes *without* a session (AUTH-NO-SESSION-401,
+    a bogus or logged-out session) and turn a correct 401 into a 200.
+    """
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
 class VcenterClient:
     """A logged-in connection to one vCenter (or the mock) over HTTP(S)."""
 
@@ -99,6 +116,7 @@ class VcenterClient:
         self.redactor = redactor
         self.redactor.add_basic_credentials(user, password)
         self._http = PinnedTlsSession(verify)
+        self._http.cookies.set_policy(_NoCookies())
         self._http.headers.update({"Accept": "application/json", "User-Agent": user_agent})
         self._token: str | None = None
         self._listeners: list[ExchangeListener] = []

@@ -68,6 +68,17 @@ class Exchange:
         """The parsed JSON body, or ``None``."""
         return self.json_or(None)
 
+    @property
+    def on_the_wire(self) -> str:
+        """For an /api reading of a /rest exchange, what went over the wire, to append to
+        a message that quotes this reading's status or URL (else "")."""
+        if self.wire is None:
+            return ""
+        return (
+            f" (on the wire: {self.wire.method} {self.wire.url} answered {self.wire.status}, "
+            "read as /api)"
+        )
+
     def describe(self, limit: int = 4000) -> str:
         """A readable request/response transcript for failure messages and reports."""
         if self.wire is not None:
