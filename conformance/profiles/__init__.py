@@ -50,7 +50,8 @@ def available() -> list[str]:
 def load_profile(name_or_path: str, known_requirements: frozenset[str] | None = None) -> Profile:
     """Load a packaged profile by name, or a profile file by path, and check it."""
     path = Path(name_or_path)
-    if not path.suffix:
+    # A packaged name (which may hold a dot: vcsim-0.24), or a name without a suffix.
+    if name_or_path in available() or not path.suffix:
         path = _HERE / f"{name_or_path}.yaml"
     if not path.is_file():
         raise ProfileError(
