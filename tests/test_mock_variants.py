@@ -13,8 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 from mock_file_helpers import DATA, add_ok, files_url, send
-from mock_fixtures import DS, US, Api, observe
+from mock_fixtures import DS, PASSWORD, US, USER, Api, observe
 
 from conformance.mock import VARIANTS, FakeClock, MockServer
 
@@ -144,6 +145,17 @@ def _list_order(api: Api, clock: FakeClock) -> bool:
     return bool(api.get(US).json() == [first, second])
 
 
+def _rest_cookie_login(api: Api, clock: FakeClock) -> tuple[bool, int]:
+    """Does a /rest login set the session cookie, and does that cookie alone authenticate?"""
+    fresh = requests.Session()  # its own cookie jar, and no session header
+    try:
+        login = fresh.post(api.base_url + "/rest/com/vmware/cis/session", auth=(USER, PASSWORD))
+        listed = fresh.get(api.base_url + "/rest/com/vmware/content/library/item/update-session")
+        return "vmware-api-session-id" in login.cookies, listed.status_code
+    finally:
+        fresh.close()
+
+
 PROBES: dict[str, tuple[Probe, Any]] = {
     "malformed-json-invalid-request": (_malformed_type, (400, "INVALID_ARGUMENT")),
     "unknown-fields-refused": (lambda a, c: _create_with_extra(a, c)[0], 201),
@@ -168,6 +180,7 @@ PROBES: dict[str, tuple[Probe, Any]] = {
     "extra-response-fields": (_extra_field, False),
     "error-details": (_error_data, False),
     "lists-reversed": (_list_order, True),
+    "rest-session-cookie": (_rest_cookie_login, (False, 401)),
 }
 
 

@@ -90,6 +90,11 @@ VARIANTS: Mapping[str, str] = MappingProxyType(
             "Error bodies carry data {} and messages with params and localized text."
         ),
         "lists-reversed": "Lists of ids and files come newest first.",
+        "rest-session-cookie": (
+            "The /rest login also sets the session as a cookie (Set-Cookie: "
+            "vmware-api-session-id, as vCenter's /rest does), and a /rest request with that "
+            "cookie and no vmware-api-session-id header is authenticated by it."
+        ),
     }
 )
 

@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .. import errors
+from ..handlers.common import SESSION_HEADER, backend_of
 from .invoke import call, error_struct, forward, payload, wellformed
 from .operations import Operation, find
 
@@ -104,10 +105,14 @@ _PREFIX = "/rest/com/vmware/"
 _SERVICE_BUSY_STATUS = 400  # the runtime's vapi_to_http_error_map; the /rest spec agrees
 
 
+_SESSION_COOKIE = "vmware-api-session-id"
+_LOGIN = ("POST", "cis/session", None)
+
+
 async def endpoint(request: Request) -> Response:
     try:
         if request.url.path.startswith(_PREFIX):
-            return _success(await _legacy(request))
+            return _with_session_cookie(request, _success(await _legacy(request)))
         response = await _api_form(request)
         return _success(payload(request, response) if response.body else None)
     except errors.VapiError as exc:
@@ -122,7 +127,7 @@ async def _legacy(request: Request) -> Any:
         match = pattern.match(path)
         if match is not None:
             inputs: dict[str, Any] = {**query, **await _body(request), **match.groupdict()}
-            return await call(request, operation, inputs, {})
+            return await call(request, operation, inputs, _cookie_session(request))
     suffix = "" if action is None else f"?~action={action}"
     raise errors.no_operation_for_url(request.url.path + suffix)
 
@@ -154,6 +159,25 @@ async def _api_form(request: Request) -> Response:
         pairs = [(name, value or _text(with_values.get(name, ""))) for name, value in pairs]
         raw = b""
     return await forward(request, request.method, "/api" + rest, urlencode(pairs), raw, {})
+
+
+def _cookie_session(request: Request) -> dict[str, str]:
+    """Variant ``rest-session-cookie``: the session cookie stands for a missing header."""
+    cookie = request.cookies.get(_SESSION_COOKIE)
+    varied = backend_of(request).varied("rest-session-cookie")
+    if cookie and varied and SESSION_HEADER not in request.headers:
+        return {SESSION_HEADER: cookie}
+    return {}
+
+
+def _with_session_cookie(request: Request, response: Response) -> Response:
+    """Variant ``rest-session-cookie``: a /rest login's token is also set as a cookie."""
+    path = request.url.path[len(_PREFIX) :]
+    login = (request.method, path, request.query_params.get("~action")) == _LOGIN
+    if login and response.status_code == 200 and backend_of(request).varied("rest-session-cookie"):
+        token = json.loads(bytes(response.body))["value"]
+        response.set_cookie(_SESSION_COOKIE, token, path="/rest", httponly=True)
+    return response
 
 
 def _text(value: Any) -> str:
