@@ -156,17 +156,20 @@ def test_the_matrix_has_every_requirement_of_any_run_and_the_console_names_failu
         [
             FleetRun("vc1", "", results("vc1", "PASS", A_1="pass", A_2="pass")),
             FleetRun("vc2", "", results("vc2", "FAIL", A_1="fail", B_1="pass")),
+            FleetRun("vc3", "", results("vc3", "PASS", A_2="known_deviation", B_1="pass")),
         ]
     )
     matrix = {r["id"]: r["statuses"] for r in summary.requirements()}
     assert matrix == {
-        "A-1": {"vc1": "pass", "vc2": "fail"},
-        "A-2": {"vc1": "pass", "vc2": "not_run"},
-        "B-1": {"vc1": "not_run", "vc2": "pass"},
+        "A-1": {"vc1": "pass", "vc2": "fail", "vc3": "not_run"},
+        "A-2": {"vc1": "pass", "vc2": "not_run", "vc3": "known_deviation"},
+        "B-1": {"vc1": "not_run", "vc2": "pass", "vc3": "pass"},
     }
     text = render_text(summary)
-    assert text.startswith("FLEET FAIL (exit 1): 2 targets: 1 FAIL, 1 PASS")
-    assert "A-1" in text and "A-2" not in text  # only what does not pass somewhere
+    assert text.startswith("FLEET FAIL (exit 1): 3 targets: 1 FAIL, 2 PASS")
+    # only what does not pass somewhere: a failure, and a known deviation shown as one
+    assert "A-1" in text and "A-2" in text and "B-1" not in text
+    assert "KNOWN DEVIATION" in text
 
 
 def test_a_directory_without_results_is_an_incomplete_run_not_a_crash(tmp_path: Path) -> None:

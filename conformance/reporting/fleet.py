@@ -148,8 +148,9 @@ class FleetSummary:
         }
 
 
-#: requirement statuses that make a row worth showing in the console
-_NOTABLE = {Status.FAIL, Status.ERROR, Status.WARN}
+#: requirement statuses that make a row worth showing in the console: anything judged and
+#: not passed (a known deviation is shown as such, never hidden among the passes)
+_NOTABLE = {Status.FAIL, Status.ERROR, Status.WARN, Status.KNOWN_DEVIATION}
 
 
 def render_text(summary: FleetSummary) -> str:
@@ -170,11 +171,12 @@ def render_text(summary: FleetSummary) -> str:
     if notable:
         id_width = max(len(req["id"]) for req in notable)
         lines += ["", f"  requirements not passing everywhere ({len(notable)}):"]
-        header = "  ".join(f"{run.name[:12]:12}" for run in summary.runs)
+        cell = len("KNOWN DEVIATION")  # the longest status; target names are cut to it
+        header = "  ".join(f"{run.name[:cell]:{cell}}" for run in summary.runs)
         lines.append(f"  {'':{id_width}}  {header}")
         for req in notable:
             cells = "  ".join(
-                f"{req['statuses'][run.name].upper().replace('_', ' ')[:12]:12}"
+                f"{req['statuses'][run.name].upper().replace('_', ' '):{cell}}"
                 for run in summary.runs
             )
             lines.append(f"  {req['id']:{id_width}}  {cells}")
