@@ -234,17 +234,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         plugin = ConformancePlugin(
             live, catalog(), profile=profile, mock_started=settings.uses_bundled_mock
         )
-        plugins: list[object] = [plugin]
+        from .suites._parallel import ControllerExpiryProbe
+
+        # The expiry probe is made now, while pytest starts: its lifetime runs from here.
+        probe = ControllerExpiryProbe(
+            live, args.workers, plugin.observe_exchange, plugin.record_run_error
+        )
+        probe.start()
+        plugins: list[object] = [plugin, probe]
         if args.workers > 1:
             from .reporting.plugin import ParallelRun
-            from .suites._parallel import ControllerExpiryProbe
 
             plugins.append(ParallelRun(plugin))
-            plugins.append(
-                ControllerExpiryProbe(
-                    live, args.workers, plugin.observe_exchange, plugin.record_run_error
-                )
-            )
         try:
             code = pytest.main(_pytest_args(live, args), plugins=plugins)
         except Exception as exc:  # pytest itself broke, e.g. formatting a Ctrl-C traceback

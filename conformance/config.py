@@ -13,6 +13,7 @@ import dataclasses
 import os
 import re
 import secrets
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,24 @@ DEFAULT_USER = "administrator@vsphere.local"
 DEFAULT_SESSION_TIMEOUT = 300.0
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,15}$")
+
+
+def user_cache_dir() -> Path:
+    """The per-user cache directory of vcenter-conformance (the platform's usual place).
+
+    ``$XDG_CACHE_HOME`` (else ``~/.cache``) on Linux and other POSIX systems,
+    ``~/Library/Caches`` on macOS, ``%LOCALAPPDATA%`` on Windows; then
+    ``vcenter-conformance``. It holds what is costly to compute and the same from one run
+    to the next (the property tests' Unicode tables), never results: a run's output goes
+    to its reports directory.
+    """
+    if os.name == "nt":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = str(Path.home() / "Library" / "Caches")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "vcenter-conformance"
 
 
 class ConfigError(ValueError):

@@ -31,6 +31,7 @@ from conformance.sandbox import Sandbox, connect
 from ._deadline import RunDeadline, RunDeadlineReached, deadline_in
 from ._expiry import EXPIRY_PROBE_INPUT, make_expiry_probe
 from ._expiry import ExpiryProbe as ExpiryProbe  # the expiry test imports it from here
+from ._parallel import ControllerExpiryProbe
 from ._preconditions import start_run
 from ._unknown_ids import UnknownIds
 from ._verify import Verifier
@@ -432,22 +433,35 @@ def _unknown_ids(sandbox: Sandbox) -> UnknownIds:
 
 @pytest.fixture(scope="session")
 def expiry_probe(request: pytest.FixtureRequest) -> ExpiryProbe:
-    """The probe the controller of a parallel run made and handed over, else one made
-    now in this process's sandbox (a serial run: with its first test)."""
+    """The probe ``vcenter-conformance run`` made before the tests started (handed to a
+    worker of a parallel run, or taken from the CLI's plugin in a serial one), else one
+    made now in this process's sandbox (plain pytest: with the first test)."""
     handed = getattr(request.config, "workerinput", {}).get(EXPIRY_PROBE_INPUT)
     if handed is not None:
         return ExpiryProbe.from_wire(handed)
+    controller = _controller_probe(request.config)
+    made = controller.wait_for_probe() if controller is not None else None
+    if made is not None:
+        return made
     return make_expiry_probe(request.getfixturevalue("sandbox"))
+
+
+def _controller_probe(config: pytest.Config) -> ControllerExpiryProbe | None:
+    for plugin in config.pluginmanager.get_plugins():
+        if isinstance(plugin, ControllerExpiryProbe):
+            return plugin
+    return None
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _start_expiry_probe_early(request: pytest.FixtureRequest) -> None:
-    """Make the expiry probe with the first test, when a selected test uses it: the
-    run's other tests then take the time its expiry needs. A problem making it is
-    the expiry test's Error, not the first test's."""
-    if _xdist_worker(request.config) is not None:
-        # A worker of a parallel run: the controller made the probe before the workers
-        # started (see _parallel.py); made here, it would be made once per worker.
+    """Without ``vcenter-conformance run`` (plain pytest), make the expiry probe with the
+    first test, when a selected test uses it: the run's other tests then take the time
+    its expiry needs. A problem making it is the expiry test's Error, not the first
+    test's."""
+    if _xdist_worker(request.config) is not None or _controller_probe(request.config):
+        # `run` made it before the tests started (see _parallel.py); made here, it would
+        # be made later (and, in a parallel run, once per worker).
         return
     if any("expiry_probe" in getattr(i, "fixturenames", ()) for i in request.session.items):
         with contextlib.suppress(Exception):
