@@ -64,6 +64,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "judged_last: runs after every other test (it waits on the clock)"
     )
+    config.addinivalue_line(
+        "markers",
+        "long: takes long (waits on the clock or sends many requests); a worker of a "
+        "parallel run starts these first",
+    )
     start_run()  # a new run: no shared precondition has failed yet
     if _plugin(config) is not None:
         return
@@ -175,10 +180,22 @@ def _deselect_other_dialect(config: pytest.Config, items: list[pytest.Item]) -> 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Select by ``--requirement``; deselect tests of the other API dialect; tests that
-    wait for time to pass go last, so the run works while it passes."""
+    wait for time to pass go last, so the run works while it passes; in a parallel run,
+    long tests go first."""
     _select_requirements(config, items)
     _deselect_other_dialect(config, items)
     items.sort(key=lambda item: item.get_closest_marker("judged_last") is not None)
+    if _xdist_worker(config) is not None:
+        # Parallel: the long tests first, so that the tests dispatched last are short
+        # and the workers end together (xdist hands out tests in this order). A serial
+        # run keeps the modules' order.
+        items.sort(key=_dispatch_order)
+
+
+def _dispatch_order(item: pytest.Item) -> int:
+    if item.get_closest_marker("judged_last") is not None:
+        return 2
+    return 0 if item.get_closest_marker("long") is not None else 1
 
 
 def _select_requirements(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -273,12 +273,13 @@ def test_update_session_patch_with_invalid_spec_is_invalid_argument(
     verify.error(patched, "update with a warning_behavior that is not a list")
 
 
+@pytest.mark.long
 @pytest.mark.requirement("US-KEEPALIVE-EXTENDS")
 def test_update_session_keep_alive_extends_expiration(
     api: VcenterApi, update_session: str, verify: Verifier, settings: Config
 ) -> None:
     keep_alive = partial(api.update_sessions.keep_alive, update_session)
-    pause = settings.keepalive_wait
+    pause = settings.keepalive_pause
     verify_keep_alive_extends(verify, api.update_sessions, update_session, keep_alive, pause)
 
 
