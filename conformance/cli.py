@@ -257,11 +257,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         from .suites._parallel import ControllerExpiryProbe
 
-        # The expiry probe is made now, while pytest starts: its lifetime runs from here.
         probe = ControllerExpiryProbe(
             live, args.workers, plugin.observe_exchange, plugin.record_run_error
         )
-        probe.start()
+        if args.workers > 1 or not _selects_tests(settings, args):
+            # Made now, while pytest starts: its lifetime runs from here. A serial run that
+            # selects tests makes it with its first test, and only if the expiry test is
+            # selected (the run has not collected yet: it cannot tell).
+            probe.start()
         plugins: list[object] = [plugin, probe]
         if args.workers > 1:
             from .reporting.plugin import ParallelRun
@@ -289,6 +292,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if code in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
         return EXIT_CANNOT_RUN
     return int(results["exit_code"])
+
+
+def _selects_tests(settings: Config, args: argparse.Namespace) -> bool:
+    """Whether the run narrows the suite (``-k``, ``--requirement``, pytest's own options)."""
+    return bool(args.k or settings.requirements or args.pytest_args)
 
 
 def _write_unrun_results(settings: Config, problem: str) -> None:

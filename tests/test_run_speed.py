@@ -266,3 +266,21 @@ def test_a_parallel_run_hands_out_long_tests_first_and_the_expiry_test_last() ->
     order = [item("long"), item(), item("judged_last"), item("long", "fuzz")]
     ranked = sorted(range(4), key=lambda n: _dispatch_order(order[n]))  # type: ignore[arg-type]
     assert ranked == [0, 3, 1, 2]
+
+
+def test_a_serial_run_that_selects_tests_leaves_the_probe_to_the_suite() -> None:
+    import argparse
+
+    from conformance.cli import _selects_tests
+
+    settings = load_config(env={}, overrides={})
+    plain = argparse.Namespace(k=None, pytest_args=[])
+    assert not _selects_tests(settings, plain)  # the default run: made up front
+    assert _selects_tests(settings, argparse.Namespace(k="logout", pytest_args=[]))
+    assert _selects_tests(settings, argparse.Namespace(k=None, pytest_args=["-m", "x"]))
+    chosen = load_config(env={}, overrides={"requirements": ["US-LIST"]})
+    assert _selects_tests(chosen, plain)
+    remote = load_config(env={}, overrides={"target": "https://vc.example.com", "password": "x"})
+    probe = ControllerExpiryProbe(remote, 1, lambda _e: None, lambda _m: None)
+    probe.pytest_sessionstart(_serial_session([]))  # type: ignore[arg-type]
+    assert not probe.started  # pytest starting a serial run does not make it

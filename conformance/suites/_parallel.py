@@ -76,6 +76,11 @@ class ControllerExpiryProbe:
         self._maker = threading.Thread(target=self.make, name="expiry-probe", daemon=True)
         self._maker.start()
 
+    @property
+    def started(self) -> bool:
+        """Whether the probe is being made (or was) here."""
+        return self._maker is not None
+
     def wait_for_probe(self) -> ExpiryProbe | None:
         """The probe, once the attempt to make it is over (None: not made here)."""
         if self._maker is not None:
@@ -83,9 +88,11 @@ class ControllerExpiryProbe:
         return self.probe
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Start making the probe, if the CLI has not yet; xdist starts the workers
-        meanwhile (in its own pytest_sessionstart, which runs last)."""
-        self.start()
+        """A parallel run: start making the probe, if the CLI has not yet; xdist starts the
+        workers meanwhile (in its own pytest_sessionstart, which runs last). A serial run
+        that selects tests leaves it to the suite (made with the first test, if needed)."""
+        if session.config.pluginmanager.getplugin("dsession") is not None:
+            self.start()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:

@@ -452,7 +452,7 @@ def _unknown_ids(sandbox: Sandbox) -> UnknownIds:
 def expiry_probe(request: pytest.FixtureRequest) -> ExpiryProbe:
     """The probe ``vcenter-conformance run`` made before the tests started (handed to a
     worker of a parallel run, or taken from the CLI's plugin in a serial one), else one
-    made now in this process's sandbox (plain pytest: with the first test)."""
+    made now in this process's sandbox (with the first test)."""
     handed = getattr(request.config, "workerinput", {}).get(EXPIRY_PROBE_INPUT)
     if handed is not None:
         return ExpiryProbe.from_wire(handed)
@@ -472,11 +472,13 @@ def _controller_probe(config: pytest.Config) -> ControllerExpiryProbe | None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _start_expiry_probe_early(request: pytest.FixtureRequest) -> None:
-    """Without ``vcenter-conformance run`` (plain pytest), make the expiry probe with the
-    first test, when a selected test uses it: the run's other tests then take the time
+    """When ``vcenter-conformance run`` did not make it up front (plain pytest, or a serial
+    run that selects tests), make the expiry probe with the first test, when a selected
+    test uses it: the run's other tests then take the time
     its expiry needs. A problem making it is the expiry test's Error, not the first
     test's."""
-    if _xdist_worker(request.config) is not None or _controller_probe(request.config):
+    controller = _controller_probe(request.config)
+    if _xdist_worker(request.config) is not None or (controller and controller.started):
         # `run` made it before the tests started (see _parallel.py); made here, it would
         # be made later (and, in a parallel run, once per worker).
         return
