@@ -32,8 +32,16 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 #: the suite's module of property (``fuzz``) tests
 PROPERTY_TESTS_MODULE = "test_properties.py"
-#: the session timeout the bundled mock is started with: expiry is judged in seconds
-BUNDLED_MOCK_SESSION_TIMEOUT = 10.0
+#: The session timeout the bundled mock is started with: expiry is judged in seconds. The
+#: run makes the session it judges before pytest starts and judges it last, 1.5 s after
+#: its expiration_time: a default run cannot end sooner than about this plus 2.5 s. Every
+#: other session a test uses lives well under it (the longest: a property test's live
+#: session, a second or two); eight default runs at once on a loaded 2-core machine,
+#: 70-75 s each, all passed with it.
+BUNDLED_MOCK_SESSION_TIMEOUT = 6.0
+#: The keep-alive tests' pause against the bundled mock: its times have milliseconds
+#: (vCenter's whole seconds need more than a second to show a keep-alive's effect).
+BUNDLED_MOCK_KEEPALIVE_WAIT = 0.2
 
 RUN_EXIT_CODES = """\
 exit codes:
@@ -121,10 +129,17 @@ def _target(settings: Config) -> Iterator[Config]:
     # Sessions expire after a short, announced timeout (the report header says so):
     # the run judges expiry without waiting vCenter's default five minutes.
     timeout = settings.session_timeout or BUNDLED_MOCK_SESSION_TIMEOUT
+    keepalive_wait = settings.keepalive_wait
+    if keepalive_wait is None:
+        keepalive_wait = BUNDLED_MOCK_KEEPALIVE_WAIT
     mock = MockSettings(user=settings.user, password=password, session_timeout=timeout)
     with MockServer(mock) as server:
         yield dataclasses.replace(
-            settings, target=server.url, password=password, session_timeout=timeout
+            settings,
+            target=server.url,
+            password=password,
+            session_timeout=timeout,
+            keepalive_wait=keepalive_wait,
         )
 
 
@@ -161,6 +176,11 @@ def _preflight(settings: Config) -> tuple[str | None, str]:
 #: rewriting the asserts of every module of every plugin's distribution (it marks them
 #: all). That was about 4 of a worker's 5-6 CPU seconds of start-up (bench/parallel.py).
 _RUN_PLUGINS = ("--disable-plugin-autoload", "-p", "metadata", "-p", "html")
+#: The suite's verdicts are raised by its checks, never by a bare ``assert`` (the few it
+#: has guard the suite's own invariants): pytest need not parse and rewrite every test
+#: module at each start (each worker's too; there is no bytecode cache where
+#: ``PYTHONDONTWRITEBYTECODE`` is set).
+_RUN_ASSERT_MODE = "--assert=plain"
 
 
 def _pytest_args(settings: Config, args: argparse.Namespace) -> list[str]:
@@ -177,6 +197,7 @@ def _pytest_args(settings: Config, args: argparse.Namespace) -> list[str]:
         f"--junitxml={run_dir / 'junit.xml'}",
         "--tb=short",
         *_RUN_PLUGINS,
+        _RUN_ASSERT_MODE,
         *(["-p", "xdist"] if args.workers > 1 else []),
         "-q" if not args.verbose else "-v",
     ]
@@ -234,17 +255,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         plugin = ConformancePlugin(
             live, catalog(), profile=profile, mock_started=settings.uses_bundled_mock
         )
-        plugins: list[object] = [plugin]
+        from .suites._parallel import ControllerExpiryProbe
+
+        probe = ControllerExpiryProbe(
+            live, args.workers, plugin.observe_exchange, plugin.record_run_error
+        )
+        if args.workers > 1 or not _selects_tests(settings, args):
+            # Made now, while pytest starts: its lifetime runs from here. A serial run that
+            # selects tests makes it with its first test, and only if the expiry test is
+            # selected (the run has not collected yet: it cannot tell).
+            probe.start()
+        plugins: list[object] = [plugin, probe]
         if args.workers > 1:
             from .reporting.plugin import ParallelRun
-            from .suites._parallel import ControllerExpiryProbe
 
             plugins.append(ParallelRun(plugin))
-            plugins.append(
-                ControllerExpiryProbe(
-                    live, args.workers, plugin.observe_exchange, plugin.record_run_error
-                )
-            )
         try:
             code = pytest.main(_pytest_args(live, args), plugins=plugins)
         except Exception as exc:  # pytest itself broke, e.g. formatting a Ctrl-C traceback
@@ -267,6 +292,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if code in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
         return EXIT_CANNOT_RUN
     return int(results["exit_code"])
+
+
+def _selects_tests(settings: Config, args: argparse.Namespace) -> bool:
+    """Whether the run narrows the suite (``-k``, ``--requirement``, pytest's own options)."""
+    return bool(args.k or settings.requirements or args.pytest_args)
 
 
 def _write_unrun_results(settings: Config, problem: str) -> None:

@@ -13,6 +13,7 @@ import dataclasses
 import os
 import re
 import secrets
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,8 +26,29 @@ ENV_PREFIX = "CONFORMANCE_"
 DEFAULT_USER = "administrator@vsphere.local"
 #: vCenter's default update-session expiration timeout ("The default is five minutes")
 DEFAULT_SESSION_TIMEOUT = 300.0
+#: the keep-alive tests' pause: more than a second, so that expiration_time, which a
+#: vCenter gives in whole seconds, can show the keep-alive's effect
+DEFAULT_KEEPALIVE_WAIT = 1.1
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,15}$")
+
+
+def user_cache_dir() -> Path:
+    """The per-user cache directory of vcenter-conformance (the platform's usual place).
+
+    ``$XDG_CACHE_HOME`` (else ``~/.cache``) on Linux and other POSIX systems,
+    ``~/Library/Caches`` on macOS, ``%LOCALAPPDATA%`` on Windows; then
+    ``vcenter-conformance``. It holds what is costly to compute and the same from one run
+    to the next (the property tests' Unicode tables), never results: a run's output goes
+    to its reports directory.
+    """
+    if os.name == "nt":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = str(Path.home() / "Library" / "Caches")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "vcenter-conformance"
 
 
 class ConfigError(ValueError):
@@ -64,7 +86,10 @@ class Config:
     prefix: str = "vcc"
     property_tests: bool = True
     max_examples: int = 15
-    keepalive_wait: float = 1.1
+    #: seconds between a session's get and the keep-alive whose effect on expiration_time
+    #: the keep-alive tests judge (None: 1.1, since vCenter's times have whole seconds;
+    #: ``run`` gives the bundled mock, whose times have milliseconds, a shorter one)
+    keepalive_wait: float | None = None
     #: the most seconds the expiry test, run last, may wait for the session the run
     #: created at its start to expire; 0 skips it (and the verdict is INCOMPLETE)
     expiry_wait: float = 360.0
@@ -89,6 +114,11 @@ class Config:
     def expected_session_timeout(self) -> float:
         """The expiration timeout new update sessions should have, in seconds."""
         return self.session_timeout or DEFAULT_SESSION_TIMEOUT
+
+    @property
+    def keepalive_pause(self) -> float:
+        """The seconds the keep-alive tests wait between a get and the keep-alive."""
+        return DEFAULT_KEEPALIVE_WAIT if self.keepalive_wait is None else self.keepalive_wait
 
     @property
     def run_prefix(self) -> str:

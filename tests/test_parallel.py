@@ -115,7 +115,7 @@ def test_the_controller_makes_the_probe_hands_it_to_each_worker_and_removes_it()
     observed: list[Any] = []
     with MockServer(MockSettings(user=USER, password=PASSWORD, session_timeout=60)) as server:
         controller = ControllerExpiryProbe(_settings(server.url), 2, observed.append, errors.append)
-        controller.pytest_sessionstart(None)  # type: ignore[arg-type]
+        controller.start()  # as `run` does, before pytest starts
         nodes = [SimpleNamespace(workerinput={}) for _ in range(2)]
         for node in nodes:  # the first waits for the probe
             controller.pytest_configure_node(node)
@@ -137,7 +137,7 @@ def test_a_probe_the_controller_cannot_make_is_left_to_the_worker() -> None:
         refused = ControllerExpiryProbe(
             _settings(server.url, password="wrong"), 2, lambda _e: None, lambda _m: None
         )
-        refused.pytest_sessionstart(None)  # type: ignore[arg-type]
+        refused.start()
         node = SimpleNamespace(workerinput={})
         refused.pytest_configure_node(node)
         refused.pytest_sessionfinish(None)  # type: ignore[arg-type]
@@ -150,7 +150,7 @@ def test_no_probe_when_the_expiry_test_would_not_judge() -> None:
         unused = ControllerExpiryProbe(
             _settings(server.url, expiry_wait=0), 2, lambda _e: None, lambda _m: None
         )
-        unused.pytest_sessionstart(None)  # type: ignore[arg-type]
+        unused.start()
         unused.pytest_configure_node(SimpleNamespace(workerinput={}))
         assert unused.probe is None
         assert _library_names(server.url) == []

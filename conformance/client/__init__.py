@@ -1,6 +1,6 @@
 """The vCenter REST client used by the suite: see ``VcenterClient`` and ``VcenterApi``."""
 
-from ._client import SESSION_HEADER, VcenterClient
+from ._client import SESSION_HEADER, PinnedTlsSession, VcenterClient
 from ._exceptions import (
     CleanupIncomplete,
     ClientError,
@@ -42,6 +42,7 @@ __all__ = [
     "Exchange",
     "ItemFileApi",
     "LoginFailed",
+    "PinnedTlsSession",
     "Redactor",
     "RequestTimeout",
     "ServiceUnavailable",

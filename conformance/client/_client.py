@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import http.cookiejar
 import json as jsonlib
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
+from requests import sessions as _requests_sessions
 
 if TYPE_CHECKING:  # names that exist only in the requests stubs
     from requests.sessions import _Cert, _Settings, _TextMapping, _Verify
@@ -39,23 +41,46 @@ _NO_BODY: Any = object()
 TRANSFER_TEXT_LIMIT = 4096
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
+#: requests' merge of a request's setting with the session's (untyped in the stubs)
+merge_setting: Callable[..., Any] = _requests_sessions.merge_setting
+
 ExchangeListener = Callable[[Exchange], None]
 SendFunction = Callable[[], tuple[requests.Response, str | bytes | None, float]]
 
 
 class PinnedTlsSession(requests.Session):
-    """A ``requests.Session`` whose ``verify`` the environment cannot undo.
+    """A ``requests.Session`` whose ``verify`` the environment cannot undo, and which
+    reads the proxy settings of the environment once per target, not once per request.
 
     requests lets ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` replace a Session's
     ``verify`` on every request that does not name one (common on corporate and CI
     machines), which would silently drop ``--ca-bundle`` or ``--insecure``. Here a CA
     bundle or ``False`` set on the Session wins; with ``verify=True`` (system CAs)
     the variables still apply, as requests documents.
+
+    With ``trust_env`` (the default) requests asks the environment for proxies on every
+    request (``HTTPS_PROXY``, ``NO_PROXY``...: a walk over every variable, twice), about
+    a millisecond each on a machine with a large environment: a tenth of a run's CPU.
+    The answer depends only on the URL's scheme, host and port (and the environment,
+    which a run does not change), so it is kept per origin: a proxy is still honoured.
     """
 
     def __init__(self, verify: bool | str = True) -> None:
         super().__init__()
         self.verify = verify
+        #: (origin, no_proxy) -> the environment's proxies for it (requests' own lookup)
+        self._environ_proxies: dict[tuple[str, str | None], dict[str, str]] = {}
+
+    def environ_proxies(self, url: str, no_proxy: str | None = None) -> dict[str, str]:
+        """``requests.utils.get_environ_proxies(url, no_proxy)``, looked up once per origin."""
+        parts = urlsplit(url)
+        key = (f"{parts.scheme}://{parts.netloc}", no_proxy)
+        found = self._environ_proxies.get(key)
+        if found is None:
+            found = self._environ_proxies[key] = requests.utils.get_environ_proxies(
+                url, no_proxy=no_proxy
+            )
+        return found
 
     def merge_environment_settings(
         self,
@@ -65,6 +90,29 @@ class PinnedTlsSession(requests.Session):
         verify: _Verify | None,
         cert: _Cert | None,
     ) -> _Settings:
+        if self.trust_env and isinstance(url, str):
+            # requests' own merge, with the proxy lookup cached (requests 2.34's
+            # Session.merge_environment_settings, otherwise step for step).
+            merged_proxies = dict(proxies or {})
+            no_proxy = merged_proxies.get("no_proxy")
+            for scheme, proxy in self.environ_proxies(url, no_proxy).items():
+                merged_proxies.setdefault(scheme, proxy)
+            if verify is None and self.verify is not True:
+                pinned: _Verify | None = self.verify
+            elif verify is True or verify is None:
+                pinned = (
+                    os.environ.get("REQUESTS_CA_BUNDLE")
+                    or os.environ.get("CURL_CA_BUNDLE")
+                    or verify
+                )
+            else:
+                pinned = verify
+            return {
+                "proxies": merge_setting(merged_proxies, self.proxies),
+                "stream": merge_setting(stream, self.stream),
+                "verify": merge_setting(pinned, self.verify),
+                "cert": merge_setting(cert, self.cert),
+            }
         merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
         if verify is None and self.verify is not True:
             merged["verify"] = self.verify

@@ -1,11 +1,12 @@
 """The expiry probe: an update session made at the start of the run and left alone,
 judged by the expiry test at its end (US-EXPIRY-DELETES).
 
-A serial run makes it with its first test. A parallel run (``run -n N``) makes it in
-the controller before the workers start, in a library of its own inside the run
-prefix (``<prefix>-<run>-lib-<N+1>``, after the workers' ``lib-1`` … ``lib-N``), and
-hands it to every worker: whichever runs the expiry test then waits only for what is
-left of its lifetime, while the others run the rest of the suite.
+``vcenter-conformance run`` makes it in the controller (``_parallel.py``) as soon as the
+target answered the preflight login, before pytest starts, in a library of its own
+inside the run prefix (``<prefix>-<run>-lib-<N+1>``, after the workers' ``lib-1`` …
+``lib-N``), and hands it to the suite (every worker of ``run -n N``): the test that
+judges it then waits only for what is left of its lifetime. Under plain ``pytest``, the
+suite makes it with its first test.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from conformance.sandbox import Sandbox, require
 
 #: where a worker of a parallel run finds the probe the controller made (``workerinput``)
 EXPIRY_PROBE_INPUT = "vcc_expiry_probe"
+#: the name of the test that judges the probe (the controller removes the probe after it)
+EXPIRY_TEST = "test_update_session_expires_without_activity"
 
 
 @dataclass(frozen=True)

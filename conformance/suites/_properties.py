@@ -37,7 +37,7 @@ import schemathesis
 from requests.adapters import HTTPAdapter
 from schemathesis import CheckFunction, Response
 
-from conformance.client import ClientError
+from conformance.client import ClientError, PinnedTlsSession
 
 from ._properties_checks import (
     DeletedSessionFound,
@@ -88,6 +88,7 @@ from ._schemathesis_compat import (
     StepOutput,
     code_independent_generation,
     ensure_resource_availability,
+    memoized_operation_config,
     normalize_name,
     operation_id_of,
     operation_test,
@@ -186,8 +187,9 @@ class _RetryUnavailable(HTTPAdapter):
         return response
 
 
-class TargetHttp(requests.Session):
-    """The connection pool of the generated requests, with the client's retry policy.
+class TargetHttp(PinnedTlsSession):
+    """The connection pool of the generated requests, with the client's retry policy (and,
+    as the client's, its ``verify`` pinned and the environment's proxies looked up once).
 
     ``unavailable`` lists what could not be judged: answers that stayed 502/503/504
     and requests that got no answer (:func:`run_operation` and the workflows add those).
@@ -201,8 +203,7 @@ class TargetHttp(requests.Session):
         delay: float = 0.5,
         guard: Callable[[], None] | None = None,
     ) -> None:
-        super().__init__()
-        self.verify = verify
+        super().__init__(verify)
         self.retries = retries
         self.delay = delay
         self.guard = guard
@@ -344,7 +345,7 @@ def run_operation(
 
     outcome: BaseException | None = None
     try:
-        with code_independent_generation(), http.everywhere():
+        with code_independent_generation(), memoized_operation_config(), http.everywhere():
             operation_test(operation, test)()
     except BaseException as exc:  # FailureGroup is a BaseExceptionGroup
         outcome = exc
@@ -509,7 +510,7 @@ def run_workflows(
     )
     outcome: BaseException | None = None
     try:
-        with code_independent_generation(), machine.http.everywhere():
+        with code_independent_generation(), memoized_operation_config(), machine.http.everywhere():
             run_state_machine_as_test(hypothesis.seed(SEED)(machine), settings=settings)
     except BaseException as exc:  # FailureGroup is a BaseExceptionGroup
         outcome = exc

@@ -22,6 +22,9 @@ name below says which private module or behaviour it relies on, and
 * :func:`revalidate` and :func:`is_negative_at`: reading ``case.meta``, which
   Schemathesis revalidates when a case was edited.
 * :func:`registered_check_names`: Schemathesis' check registry (``schemathesis.checks``).
+* :func:`memoized_operation_config`: a monkeypatch of ``ProjectConfig``'s per-operation
+  lookups (``schemathesis/config/_projects.py``), for the length of a test.
+* :func:`hypothesis_home`: where Hypothesis keeps its files (``hypothesis.configuration``).
 * :func:`prepared_fresh_sessions`: a monkeypatch of the session class
   ``schemathesis.transport.requests`` makes when a request comes without one (the
   probes of ``ignored_auth``: ``specs/openapi/_auth_retry.py`` drops the caller's).
@@ -30,10 +33,13 @@ name below says which private module or behaviour it relies on, and
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import requests
+from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis import Case
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.parameters import ParameterLocation
@@ -57,6 +63,8 @@ from schemathesis.specs.openapi.checks import (
 )
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+from conformance.config import user_cache_dir
+
 __all__ = [
     "AnyCase",
     "AnyOperation",
@@ -69,8 +77,10 @@ __all__ = [
     "StepOutput",
     "code_independent_generation",
     "ensure_resource_availability",
+    "hypothesis_home",
     "ignored_auth",
     "is_negative_at",
+    "memoized_operation_config",
     "negative_data_rejection",
     "normalize_name",
     "operation_id_of",
@@ -164,6 +174,57 @@ def code_independent_generation() -> Iterator[None]:
         cache.cache.clear()
 
 
+#: ``ProjectConfig``'s lookups that merge the per-operation configuration every time
+_PER_OPERATION_LOOKUPS = ("phases_for", "generation_for", "checks_config_for")
+
+
+@contextlib.contextmanager
+def memoized_operation_config() -> Iterator[None]:
+    """Each project configuration's per-operation lookups computed once per operation.
+
+    Schemathesis 4.32.5 asks ``ProjectConfig.generation_for``, ``phases_for`` and
+    ``checks_config_for`` for every case it draws and every response it checks, and
+    each call merges the matching ``operations`` entries of the configuration anew
+    (``from_hierarchy``: about 70,000 calls in a default run, a tenth of the property
+    tests' CPU). The answer depends only on the configuration, which nothing changes
+    during a test, and on the operation: kept here until the block ends, the same
+    objects are returned, so what is generated and checked is the same.
+    """
+    from schemathesis.config._projects import ProjectConfig
+
+    if any(hasattr(getattr(ProjectConfig, n), "__wrapped__") for n in _PER_OPERATION_LOOKUPS):
+        yield  # already inside such a block
+        return
+    answers: dict[tuple[str, int, int, str | None], tuple[object, object, Any]] = {}
+    originals = {name: getattr(ProjectConfig, name) for name in _PER_OPERATION_LOOKUPS}
+
+    def memoized(name: str) -> Callable[..., Any]:
+        original = originals[name]
+
+        def lookup(self: Any, *, operation: Any = None, phase: str | None = None) -> Any:
+            key = (name, id(self), id(operation), phase)
+            known = answers.get(key)
+            if known is not None and known[0] is self and known[1] is operation:
+                return known[2]
+            if name == "phases_for":
+                answer = original(self, operation=operation)
+            else:
+                answer = original(self, operation=operation, phase=phase)
+            answers[key] = (self, operation, answer)  # holds both: their ids stay theirs
+            return answer
+
+        lookup.__wrapped__ = original  # type: ignore[attr-defined]
+        return lookup
+
+    for name in _PER_OPERATION_LOOKUPS:
+        setattr(ProjectConfig, name, memoized(name))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(ProjectConfig, name, original)
+
+
 @contextlib.contextmanager
 def prepared_fresh_sessions(prepare: Callable[[requests.Session], None]) -> Iterator[None]:
     """Every session Schemathesis makes for a request sent without one is ``prepare``d.
@@ -187,3 +248,30 @@ def prepared_fresh_sessions(prepare: Callable[[requests.Session], None]) -> Iter
         yield
     finally:
         setattr(transport, "SameHostRedirectsSession", original)  # noqa: B010
+
+
+#: Hypothesis' own variable for its directory: when the user sets it, it wins.
+HYPOTHESIS_STORAGE_VARIABLE = "HYPOTHESIS_STORAGE_DIRECTORY"
+
+
+def hypothesis_home() -> Path | None:
+    """Point Hypothesis' files at the per-user cache (``<user cache>/hypothesis``), unless
+    ``HYPOTHESIS_STORAGE_DIRECTORY`` names another place; return the directory chosen.
+
+    The suite keeps no example database (``database: none``), so all Hypothesis writes
+    there are its Unicode tables (``unicode_data/<version>/``): the characters each
+    codec can encode, about 3 CPU seconds to compute for utf-8 and ascii, and the same
+    on every run. By default Hypothesis keeps them in ``.hypothesis/`` in the current
+    working directory: every run from a new directory paid those seconds again, and
+    left a ``.hypothesis/`` behind in the user's directory. In the per-user cache they
+    are computed once per user (Hypothesis writes them atomically, so runs at once are
+    safe; if the directory cannot be written, it computes them each run, as before).
+    """
+    if os.environ.get(HYPOTHESIS_STORAGE_VARIABLE):
+        return None  # Hypothesis reads the variable itself
+    home = user_cache_dir() / "hypothesis"
+    set_hypothesis_home_dir(home)
+    return home
+
+
+hypothesis_home()  # before any property test draws: decided here, once per process

@@ -31,6 +31,7 @@ from conformance.sandbox import Sandbox, connect
 from ._deadline import RunDeadline, RunDeadlineReached, deadline_in
 from ._expiry import EXPIRY_PROBE_INPUT, make_expiry_probe
 from ._expiry import ExpiryProbe as ExpiryProbe  # the expiry test imports it from here
+from ._parallel import ControllerExpiryProbe
 from ._preconditions import start_run
 from ._unknown_ids import UnknownIds
 from ._verify import Verifier
@@ -62,6 +63,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers", "judged_last: runs after every other test (it waits on the clock)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "long: takes long (waits on the clock or sends many requests); a worker of a "
+        "parallel run starts these first",
     )
     start_run()  # a new run: no shared precondition has failed yet
     if _plugin(config) is not None:
@@ -174,10 +180,22 @@ def _deselect_other_dialect(config: pytest.Config, items: list[pytest.Item]) -> 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Select by ``--requirement``; deselect tests of the other API dialect; tests that
-    wait for time to pass go last, so the run works while it passes."""
+    wait for time to pass go last, so the run works while it passes; in a parallel run,
+    long tests go first."""
     _select_requirements(config, items)
     _deselect_other_dialect(config, items)
     items.sort(key=lambda item: item.get_closest_marker("judged_last") is not None)
+    if _xdist_worker(config) is not None:
+        # Parallel: the long tests first, so that the tests dispatched last are short
+        # and the workers end together (xdist hands out tests in this order). A serial
+        # run keeps the modules' order.
+        items.sort(key=_dispatch_order)
+
+
+def _dispatch_order(item: pytest.Item) -> int:
+    if item.get_closest_marker("judged_last") is not None:
+        return 2
+    return 0 if item.get_closest_marker("long") is not None else 1
 
 
 def _select_requirements(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -432,22 +450,37 @@ def _unknown_ids(sandbox: Sandbox) -> UnknownIds:
 
 @pytest.fixture(scope="session")
 def expiry_probe(request: pytest.FixtureRequest) -> ExpiryProbe:
-    """The probe the controller of a parallel run made and handed over, else one made
-    now in this process's sandbox (a serial run: with its first test)."""
+    """The probe ``vcenter-conformance run`` made before the tests started (handed to a
+    worker of a parallel run, or taken from the CLI's plugin in a serial one), else one
+    made now in this process's sandbox (with the first test)."""
     handed = getattr(request.config, "workerinput", {}).get(EXPIRY_PROBE_INPUT)
     if handed is not None:
         return ExpiryProbe.from_wire(handed)
+    controller = _controller_probe(request.config)
+    made = controller.wait_for_probe() if controller is not None else None
+    if made is not None:
+        return made
     return make_expiry_probe(request.getfixturevalue("sandbox"))
+
+
+def _controller_probe(config: pytest.Config) -> ControllerExpiryProbe | None:
+    for plugin in config.pluginmanager.get_plugins():
+        if isinstance(plugin, ControllerExpiryProbe):
+            return plugin
+    return None
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _start_expiry_probe_early(request: pytest.FixtureRequest) -> None:
-    """Make the expiry probe with the first test, when a selected test uses it: the
-    run's other tests then take the time its expiry needs. A problem making it is
-    the expiry test's Error, not the first test's."""
-    if _xdist_worker(request.config) is not None:
-        # A worker of a parallel run: the controller made the probe before the workers
-        # started (see _parallel.py); made here, it would be made once per worker.
+    """When ``vcenter-conformance run`` did not make it up front (plain pytest, or a serial
+    run that selects tests), make the expiry probe with the first test, when a selected
+    test uses it: the run's other tests then take the time
+    its expiry needs. A problem making it is the expiry test's Error, not the first
+    test's."""
+    controller = _controller_probe(request.config)
+    if _xdist_worker(request.config) is not None or (controller and controller.started):
+        # `run` made it before the tests started (see _parallel.py); made here, it would
+        # be made later (and, in a parallel run, once per worker).
         return
     if any("expiry_probe" in getattr(i, "fixturenames", ()) for i in request.session.items):
         with contextlib.suppress(Exception):

@@ -130,12 +130,13 @@ def test_download_session_fail_reaches_error(
     )
 
 
+@pytest.mark.long
 @pytest.mark.requirement("DS-KEEPALIVE-EXTENDS")
 def test_download_session_keep_alive_extends_expiration(
     api: VcenterApi, download_session: str, verify: Verifier, settings: Config
 ) -> None:
     keep_alive = partial(api.download_sessions.keep_alive, download_session, progress=10)
-    pause = settings.keepalive_wait
+    pause = settings.keepalive_pause
     verify_keep_alive_extends(verify, api.download_sessions, download_session, keep_alive, pause)
 
 

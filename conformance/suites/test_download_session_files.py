@@ -39,7 +39,8 @@ from ._preconditions import FILE_PREPARED, UPLOAD_READY, preconditions
 from ._sessions import await_done, verify_deleted
 from ._verify import Verifier
 
-pytestmark = pytest.mark.destructive
+# transfers and polls: many round trips each (a parallel run starts them early)
+pytestmark = [pytest.mark.destructive, pytest.mark.long]
 
 
 @pytest.fixture

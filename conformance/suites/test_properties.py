@@ -28,7 +28,7 @@ from . import _properties as props
 from ._deadline import RunDeadline
 from ._schemathesis_compat import OpenApiSchema
 
-pytestmark = [pytest.mark.fuzz, pytest.mark.destructive]
+pytestmark = [pytest.mark.fuzz, pytest.mark.destructive, pytest.mark.long]
 
 
 @pytest.fixture(autouse=True)

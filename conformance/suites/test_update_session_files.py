@@ -44,7 +44,8 @@ from ._preconditions import UPLOAD_READY
 from ._sessions import await_done, complete_session, end_update_session, settle, state
 from ._verify import Verifier
 
-pytestmark = pytest.mark.destructive
+# transfers and polls: many round trips each (a parallel run starts them early)
+pytestmark = [pytest.mark.destructive, pytest.mark.long]
 
 
 @pytest.fixture
