@@ -23,8 +23,9 @@ from starlette.datastructures import QueryParams
 from starlette.routing import Match, Route, Router
 
 from conformance.mock import FLAWS, FakeClock, MockSettings, create_app
-from conformance.mock.fastpath import ShapeTable, _LeanRequest
+from conformance.mock.fastpath import LeanRequest, ShapeTable
 from conformance.mock.faults import Faults
+from conformance.mock.models import common as models_common
 from conformance.mock.routes import ROUTES
 from conformance.mock.variants import VARIANTS
 
@@ -111,7 +112,7 @@ def test_the_shape_table_refuses_a_route_it_could_not_match_exactly() -> None:
     [b"", b"action=complete", b"a&b=&=c&&d=1=2&a=2", b"x=%41", b"a+b=c", b"k=\xe9", b"&", b"="],
 )
 def test_the_lean_query_is_starlettes(query: bytes) -> None:
-    lean = _LeanRequest({"type": "http", "query_string": query}).query_params
+    lean = LeanRequest({"type": "http", "query_string": query}).query_params
     plain = QueryParams(query)
     assert type(lean) is QueryParams
     assert lean.multi_items() == plain.multi_items()
@@ -139,6 +140,7 @@ def fixed_ids(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
         counter[0] = itertools.count(1)
 
     monkeypatch.setattr(uuid, "uuid4", fake_uuid4)
+    monkeypatch.setattr(models_common, "new_id", lambda: str(fake_uuid4()))
     monkeypatch.setattr(secrets, "token_hex", fake_token_hex)
     return restart
 

@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .handlers.common import Endpoint
 
-__all__ = ["PREFIX", "FrontDoor", "ShapeTable"]
+__all__ = ["PREFIX", "FrontDoor", "LeanRequest", "ShapeTable", "is_plain", "send_answer"]
 
 #: the routes served here: /api REST resources (not ``POST /api``, the JSON-RPC door)
 PREFIX = "/api/"
@@ -143,7 +143,7 @@ class ShapeTable:
         return None
 
 
-class _LeanRequest(Request):
+class LeanRequest(Request):
     """Starlette's ``Request``, reading a plain query string (no ``%`` escape, no ``+``)
     without ``urllib``: ``action=complete`` is on every action call."""
 
@@ -154,6 +154,10 @@ class _LeanRequest(Request):
         except AttributeError:
             pass
         raw: bytes = self.scope["query_string"]
+        known = _SHORT_QUERIES.get(raw)
+        if known is not None:
+            self._query_params = known
+            return known
         if b"%" in raw or b"+" in raw:
             self._query_params = QueryParams(raw)
             return self._query_params
@@ -165,7 +169,16 @@ class _LeanRequest(Request):
         params._list = [(name, value) for name, _, value in parts]
         params._dict = {name: value for name, _, value in parts}
         self._query_params = params
+        if len(raw) <= _SHORT_QUERY and len(_SHORT_QUERIES) < _SHORT_QUERIES_KEPT:
+            _SHORT_QUERIES[raw] = params  # immutable: shared by every request that has it
         return params
+
+
+#: short query strings read so far (``action=complete``...), up to a bound: a session id
+#: or token is longer, so ids do not fill it
+_SHORT_QUERIES: dict[bytes, QueryParams] = {}
+_SHORT_QUERY = 32
+_SHORT_QUERIES_KEPT = 256
 
 
 class _Backed(Protocol):
@@ -195,35 +208,56 @@ class FrontDoor:
         self.table = ShapeTable(routes)
         self.on_error = on_error
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = None
+    def route(self, scope: Scope) -> tuple[Endpoint, dict[str, str]] | None:
+        """The endpoint and path parameters of a request this door answers, else None:
+        not HTTP, under a ``root_path``, no /api REST route, or a fault configured."""
         if (
-            scope["type"] == "http"
-            and self.backend.fault_injector is None
-            and not scope.get("root_path")
+            scope["type"] != "http"
+            or self.backend.fault_injector is not None
+            or scope.get("root_path")
         ):
-            found = self.table.match(scope["method"], scope["path"])
+            return None
+        return self.table.match(scope["method"], scope["path"])
+
+    async def answer(self, endpoint: Endpoint, request: Request) -> Response | None:
+        """The endpoint's answer, or the error renderer's for what it raised; None when
+        the client is gone (a disconnect while its body was read)."""
+        try:
+            return await endpoint(request)
+        except ClientDisconnect:
+            return None  # nobody is listening (a client gone, or a stalled request aborted)
+        except Exception as exc:
+            return await self.on_error(request, exc)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.route(scope)
         if found is None:
             await self.fallback(scope, receive, send)
             return
         endpoint, params = found
         scope["app"] = self.app
         scope["path_params"] = params
-        request = _LeanRequest(scope, receive, send)
-        try:
-            response = await endpoint(request)
-        except ClientDisconnect:
-            return  # nobody is listening (a client gone, or a stalled request aborted)
-        except Exception as exc:
-            response = await self.on_error(request, exc)
-        if type(response).__call__ is not Response.__call__ or response.background is not None:
-            await response(scope, receive, send)  # a streaming or otherwise special answer
-            return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status_code,
-                "headers": response.raw_headers,
-            }
-        )
-        await send({"type": "http.response.body", "body": response.body})
+        response = await self.answer(endpoint, LeanRequest(scope, receive, send))
+        if response is not None:
+            await send_answer(response, scope, receive, send)
+
+
+def is_plain(response: Response) -> bool:
+    """Is ``response`` sent as ``Response.__call__`` sends it (status, headers, body),
+    with nothing streamed and no background task?"""
+    return type(response).__call__ is Response.__call__ and response.background is None
+
+
+async def send_answer(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+    """Send ``response`` as ``Response.__call__`` would, without its call."""
+    if not is_plain(response):
+        await response(scope, receive, send)  # a streaming or otherwise special answer
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": response.raw_headers,
+        }
+    )
+    await send({"type": "http.response.body", "body": response.body})

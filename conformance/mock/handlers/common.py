@@ -257,6 +257,11 @@ async def read_body(request: Request) -> bytes:
     declared = header(request, b"content-length") or ""
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
+    whole: bytes | None = getattr(request, "_body", None)  # read already (direct.py)
+    if whole is not None:
+        if len(whole) > limit:
+            raise _too_large(limit)
+        return whole
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
