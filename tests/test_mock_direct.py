@@ -37,6 +37,7 @@ from conformance.mock.fastpath import FrontDoor
 from conformance.mock.faults import Faults
 from conformance.mock.limits import limited_protocol
 from conformance.mock.models import common as models_common
+from conformance.mock.routes import ROUTES
 
 USER, PASSWORD = "administrator@vsphere.local", "secret"
 ITEM = "/api/content/library/item"
@@ -438,20 +439,29 @@ def test_a_handler_that_waits_is_finished_by_uvicorn_in_turn(
 ) -> None:
     """A taken request whose handler awaits something is handed over mid-way; requests
     pipelined behind it wait for it, and a non-plain answer is streamed by uvicorn."""
-    answer = FrontDoor.answer
+    (table,) = [
+        route.table
+        for route in ROUTES
+        if getattr(route, "path", "") == f"{US}/{{update_session_id}}"
+    ]
+    act, get = table["POST"], table["GET"]
 
-    async def slow(self: FrontDoor, endpoint: Any, request: Any) -> Response | None:
+    async def slow_act(request: Any) -> Response:
         if request.scope["query_string"] == b"action=keep-alive":
             await asyncio.sleep(0.05)
-        if request.scope["query_string"] == b"stream=1":
+        return await act(request)
 
-            async def chunks() -> Any:
-                yield b'"streamed"'
+    async def streamed_get(request: Any) -> Response:
+        if request.scope["query_string"] != b"stream=1":
+            return await get(request)
 
-            return StreamingResponse(chunks(), media_type="application/json")
-        return await answer(self, endpoint, request)
+        async def chunks() -> Any:
+            yield b'"streamed"'
 
-    monkeypatch.setattr(FrontDoor, "answer", slow)
+        return StreamingResponse(chunks(), media_type="application/json")
+
+    monkeypatch.setitem(table, "POST", slow_act)
+    monkeypatch.setitem(table, "GET", streamed_get)
 
     def script(talk: Conversation) -> None:
         with talk.connect() as sock:

@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import asyncio
 import urllib.parse
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable, Coroutine, Generator
 from typing import Any, ClassVar, cast
 
+import httptools
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -131,9 +132,39 @@ class DirectHttpToolsProtocol(LimitedHttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._door = _front_door_of(self.config)
+        door = _front_door_of(self.config)
+        # what holds for the whole connection: the app is the mock's, at the root, with
+        # no concurrency limit (a 503 of uvicorn's) and no access log (uvicorn's lines)
+        open_door = not self.root_path and self.limit_concurrency is None and not self.access_log
+        self._door = door if open_door else None
         self._taken: _Taken | None = None
         self._idle_since: float | None = None  # the last answer's end, while idle
+
+    # -- bytes in: the limits' work and uvicorn's, in one call --------------------------
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        self._last_data = self.loop.time()
+        if self._in_head:
+            self._raw_head_bytes += len(data)
+        self._idle_since = None  # busy (uvicorn would cancel its keep-alive timer here)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            self.logger.warning("Invalid HTTP request received.")
+            self.send_400_response("Invalid HTTP request received.")
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+        if self._refused or self.transport.is_closing():
+            return
+        if self._in_head and self._raw_head_bytes > self.max_head_bytes:
+            self._refuse_head()  # a head that never ends: httptools would hold it all
+            return
+        self._watch_idle()
 
     # -- the head ----------------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -195,9 +226,7 @@ class DirectHttpToolsProtocol(LimitedHttpToolsProtocol):
             door is None
             or door.backend.fault_injector is not None
             or self.expect_100_continue
-            or self.root_path
             or (cycle is not None and not cycle.response_complete)
-            or self.limit_concurrency is not None
             or not url.startswith(b"/")
             or b"#" in url
             or not url.isascii()
@@ -301,16 +330,26 @@ class DirectHttpToolsProtocol(LimitedHttpToolsProtocol):
         request = LeanRequest(cast(Any, self.scope), taken.receive)
         request._body = taken.body  # read whole: no receive needed (handlers.common.read_body)
         receive = request.receive
-        work = door.answer(taken.endpoint, request)
+        # driven here: an /api handler waits for nothing, as a rule
+        work = cast(Coroutine[Any, Any, Response | None], taken.endpoint(request))
         try:
             waiting = work.send(None)
         except StopIteration as done:
             response: Response | None = done.value
-        except BaseException as exc:  # the error renderer failed: uvicorn's 500
-            self._hand_over(taken, _raise(exc), receive)
-            return
-        else:  # the handler waits for something: uvicorn carries on
-            self._hand_over(taken, _Resume(work, waiting), receive)
+        except BaseException as exc:  # the front door's error answer, driven alike
+            work = door.answer(_raise(exc), request)
+            try:
+                waiting = work.send(None)
+            except StopIteration as done:
+                response = done.value
+            except BaseException as failure:  # the renderer failed too: uvicorn's 500
+                self._hand_over(taken, _raise(failure), receive)
+                return
+            else:
+                self._hand_over(taken, _Resume(work, waiting), receive)
+                return
+        else:  # the handler waits for something after all: uvicorn carries on
+            self._hand_over(taken, door.answer(_Resume(work, waiting), request), receive)
             return
         if response is None or taken.cycle is not None or not is_plain(response):
             self._hand_over(taken, _ready(response), receive)
@@ -340,17 +379,17 @@ class DirectHttpToolsProtocol(LimitedHttpToolsProtocol):
             return None
         content = [status_line, cached[1]]
         length = -1
-        for name, value in response.raw_headers:
-            if HEADER_RE.search(name) or HEADER_VALUE_RE.search(value):
-                return None
-            name = name.lower()
-            if name == b"content-length":
-                if length != -1:
+        for pair in response.raw_headers:
+            line = _LINES.get(pair)
+            if line is None:
+                line = _line(pair)
+                if line is None:
                     return None
-                length = int(value.decode())
-            elif name == b"transfer-encoding" or name == b"connection":
-                return None
-            content += (name, b": ", value, b"\r\n")
+            if line[1] >= 0:  # a content-length
+                if length >= 0:
+                    return None
+                length = line[1]
+            content.append(line[0])
         if (length == -1 and status not in (204, 304)) or len(body) != max(length, 0):
             return None
         if not keep_alive:
@@ -404,6 +443,35 @@ class DirectHttpToolsProtocol(LimitedHttpToolsProtocol):
             taken.keep_alive = False
             return
         super().shutdown()
+
+
+#: header (name, value) -> (its line as uvicorn writes it, the length it declares or -1):
+#: the answers' headers recur (content-type, most lengths), so each is checked once
+_LINES: dict[tuple[bytes, bytes], tuple[bytes, int]] = {}
+_LINES_KEPT = 512
+
+
+def _line(pair: tuple[bytes, bytes]) -> tuple[bytes, int] | None:
+    """A header checked as uvicorn checks it; None if uvicorn would refuse it or treat it
+    specially (``transfer-encoding``, ``connection``)."""
+    name, value = pair
+    if HEADER_RE.search(name) or HEADER_VALUE_RE.search(value):
+        return None
+    name = name.lower()
+    length = -1
+    if name == b"content-length":
+        try:
+            length = int(value.decode())
+        except ValueError:
+            return None
+        if length < 0:
+            return None
+    elif name in (b"transfer-encoding", b"connection"):
+        return None
+    line = (name + b": " + value + b"\r\n", length)
+    if len(_LINES) < _LINES_KEPT:
+        _LINES[pair] = line
+    return line
 
 
 def _encode_defaults(headers: list[tuple[bytes, bytes]]) -> bytes | None:

@@ -117,6 +117,10 @@ class ShapeTable:
                 raise ValueError(f"{path}: an /api route without a method table")
             self._shapes.append(_shape(path, table))
         self._by_size: dict[int, tuple[_Shape, ...]] = {}
+        #: recent paths -> the routes they match, in table order, with their parameters:
+        #: a session's path is asked for again and again (get, actions, delete); emptied
+        #: when full, so it stays small
+        self._recent: dict[str, tuple[tuple[dict[str, Endpoint], dict[str, str]], ...]] = {}
 
     def _candidates(self, size: int) -> Sequence[_Shape]:
         found = self._by_size.get(size)
@@ -130,17 +134,32 @@ class ShapeTable:
 
     def match(self, method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
         """The endpoint and path parameters for a request, or None (Starlette decides)."""
-        if not path.startswith(PREFIX):
-            return None
+        matches = self._recent.get(path)
+        if matches is None:
+            if not path.startswith(PREFIX):
+                return None
+            matches = self._matches(path)
+            if len(self._recent) >= _RECENT_KEPT:
+                self._recent.clear()
+            self._recent[path] = matches
+        for table, params in matches:
+            endpoint = table.get(method)
+            if endpoint is not None:
+                return endpoint, params.copy()
+        return None  # a 405, or no route: Starlette's
+
+    def _matches(self, path: str) -> tuple[tuple[dict[str, Endpoint], dict[str, str]], ...]:
+        """Every route whose path matches, in table order, with its parameters."""
         parts = path.split("/")
+        found = []
         for shape in self._candidates(len(parts)):
-            endpoint = shape.table.get(method)
-            if endpoint is None:
-                continue  # a 405 here, unless a later route takes the method
             params = shape.params_of(parts)
             if params is not None:
-                return endpoint, params
-        return None
+                found.append((shape.table, params))
+        return tuple(found)
+
+
+_RECENT_KEPT = 1024
 
 
 class LeanRequest(Request):
@@ -219,11 +238,12 @@ class FrontDoor:
             return None
         return self.table.match(scope["method"], scope["path"])
 
-    async def answer(self, endpoint: Endpoint, request: Request) -> Response | None:
-        """The endpoint's answer, or the error renderer's for what it raised; None when
-        the client is gone (a disconnect while its body was read)."""
+    async def answer(self, work: Awaitable[Response | None], request: Request) -> Response | None:
+        """``work``'s answer (an endpoint's call on ``request``), or the error renderer's
+        for what it raised; None when the client is gone (a disconnect while its body
+        was read)."""
         try:
-            return await endpoint(request)
+            return await work
         except ClientDisconnect:
             return None  # nobody is listening (a client gone, or a stalled request aborted)
         except Exception as exc:
@@ -237,7 +257,8 @@ class FrontDoor:
         endpoint, params = found
         scope["app"] = self.app
         scope["path_params"] = params
-        response = await self.answer(endpoint, LeanRequest(scope, receive, send))
+        request = LeanRequest(scope, receive, send)
+        response = await self.answer(endpoint(request), request)
         if response is not None:
             await send_answer(response, scope, receive, send)
 
