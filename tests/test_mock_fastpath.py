@@ -34,6 +34,7 @@ ITEM = "/api/content/library/item"
 US = ITEM + "/update-session"
 DS = ITEM + "/download-session"
 SID = "0b7e0f4a-1f0e-4b55-9a7c-3c2d0c6f3a10"
+LEGACY = "/rest/com/vmware/content/library/item/update-session"
 
 PATHS = [
     US,
@@ -66,6 +67,9 @@ PATHS = [
     "/api//",
     "/apis/session",
     "/rest/com/vmware/cis/session",
+    "/rest/",
+    "/rest",
+    "/rest//x",
     "/cls/data/token/name.iso",
     "/mock-api/reset",
     "/nowhere",
@@ -81,7 +85,8 @@ def _starlette_choice(method: str, path: str) -> tuple[Any, dict[str, Any]] | No
         match, child = route.matches(scope)
         if match is Match.FULL:
             table = getattr(route, "table", None)
-            if table is None or not isinstance(route, Route) or not route.path.startswith("/api/"):
+            doors = ("/api", "/rest/")  # the REST resources, JSON-RPC and /rest
+            if table is None or not isinstance(route, Route) or not route.path.startswith(doors):
                 return None
             return table[method], child["path_params"]
     return None  # a 405 or a 404: Starlette's to answer
@@ -188,6 +193,21 @@ async def _call(
     return status, out_headers, out
 
 
+def _rpc(operation: str, fields: dict[str, str]) -> dict[str, Any]:
+    """A JSON-RPC ``invoke`` of an update-session operation (the session header is sent)."""
+    return {
+        "jsonrpc": "2.0",
+        "method": "invoke",
+        "id": "7",
+        "params": {
+            "serviceId": "com.vmware.content.library.item.update_session",
+            "operationId": operation,
+            "input": {"STRUCTURE": {"operation-input": fields}},
+            "ctx": {"appCtx": {}},
+        },
+    }
+
+
 def _script() -> list[tuple[str, str, Any, dict[str, str], str]]:
     """(method, path, body, headers, query); ``{name}`` in a path or a body is the JSON
     answer of the step stored under that name (see ``_run``)."""
@@ -201,6 +221,15 @@ def _script() -> list[tuple[str, str, Any, dict[str, str], str]]:
         ("POST", US, {"library_item_id": "{item}"}, json_h, ""),
         ("POST", US, {"library_item_id": "{item}"}, {}, ""),  # a second ACTIVE one
         ("GET", f"{US}/{{us}}", None, {}, ""),
+        ("POST", "/api", _rpc("get", {"update_session_id": "{us}"}), {}, ""),  # JSON-RPC
+        ("POST", "/api", _rpc("get", {"update_session_id": SID}), {}, ""),
+        ("POST", "/api", _rpc("explode", {}), {}, ""),
+        ("POST", "/api", b"{", {}, ""),
+        ("GET", "/api", None, {}, ""),  # 405
+        ("GET", f"{LEGACY}/id:{{us}}", None, {}, ""),  # the /rest dialect
+        ("POST", f"{LEGACY}/id:{{us}}", None, {}, "~action=keep-alive"),
+        ("GET", f"{LEGACY}/id:{SID}", None, {}, ""),
+        ("GET", "/rest/nowhere", None, {}, ""),
         ("HEAD", f"{US}/{{us}}", None, {}, ""),
         ("GET", US, None, {}, ""),
         ("GET", US, None, {}, "library_item_id={item}"),

@@ -5,7 +5,8 @@ of server CPU, bare Starlette 100 and a plain ASGI callable 55 (``bench/hotpath.
 in-process, the difference was Starlette's layers, not the mock's rules: two middleware
 layers that each wrap ``send``, the exception layer, the router's regexes and scope
 updates, and the ``Response`` call. So the /api REST routes, the only ones a conformance
-run keeps calling, are served here:
+run keeps calling, and the JSON-RPC (``POST /api``, the SDK's) and /rest doors, are
+served here:
 
 * ``ShapeTable`` matches a path by its segments (literal, ``{param}``, a trailing
   ``{name:path}``) and the method, with Starlette's rule: the first route in the table
@@ -16,10 +17,12 @@ run keeps calling, are served here:
   exception is answered by the app's one error renderer, as the exception and crash
   layers would.
 
-Everything else goes to the Starlette app: transfers, the admin routes, the JSON-RPC and
-/rest dialects, a 404 or a 405, a request under a ``root_path``, and every request while
-a fault is configured (the fault layer lives there), so those answers are the same by
-construction. ``tests/test_mock_fastpath.py`` replays requests through both doors.
+Everything else goes to the Starlette app: transfers, the admin routes, a 404 or a
+405, a request under a ``root_path``, and every request while a fault is configured (the
+fault layer lives there), so those answers are the same by construction.
+``tests/test_mock_fastpath.py`` replays requests through both doors.
+Under uvicorn the mock's protocol (``direct.py``) answers most of these requests from
+its parser callbacks, with the same handlers.
 """
 
 from __future__ import annotations
@@ -38,8 +41,9 @@ from .handlers.common import Endpoint
 
 __all__ = ["PREFIX", "FrontDoor", "LeanRequest", "ShapeTable", "is_plain", "send_answer"]
 
-#: the routes served here: /api REST resources (not ``POST /api``, the JSON-RPC door)
-PREFIX = "/api/"
+#: the routes served here: the /api REST resources, ``POST /api`` (the JSON-RPC door)
+#: and the legacy /rest door; a path that starts otherwise is Starlette's at once
+PREFIX = ("/api", "/rest/")
 
 ErrorAnswer = Callable[[Request, Exception], Awaitable[Response]]
 
@@ -114,7 +118,7 @@ class ShapeTable:
             if not path.startswith(PREFIX):
                 continue
             if table is None:
-                raise ValueError(f"{path}: an /api route without a method table")
+                raise ValueError(f"{path}: a front door route without a method table")
             self._shapes.append(_shape(path, table))
         self._by_size: dict[int, tuple[_Shape, ...]] = {}
         #: recent paths -> the routes they match, in table order, with their parameters:
