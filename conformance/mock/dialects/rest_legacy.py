@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .. import errors
+from ..handlers.common import loads
 from .invoke import call, error_struct, forward, payload, wellformed
 from .operations import Operation, find
 
@@ -132,7 +133,7 @@ async def _body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        value = json.loads(raw)
+        value = loads(raw)
     except (ValueError, RecursionError) as exc:
         raise errors.bad_body("the body is not valid JSON") from exc
     if value is None:

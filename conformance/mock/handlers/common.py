@@ -26,6 +26,7 @@ __all__ = [
     "client_token",
     "created",
     "header",
+    "loads",
     "no_content",
     "ok",
     "opt_int",
@@ -276,6 +277,18 @@ async def read_body(request: Request) -> bytes:
 #: its result is clean), a BOM, NaN and other encodings (the stdlib then decides), but
 #: reads an integer beyond 64 bits as a float; no integer of up to 18 digits is.
 _LONG_NUMBER = re.compile(rb"\d{19}")
+
+
+def loads(raw: bytes) -> Any:
+    """``json.loads(raw)``: the same value, or the same exception, five times cheaper where
+    orjson reads the bytes as the stdlib does (see ``_LONG_NUMBER``); anything orjson
+    refuses the stdlib reads (or refuses) as before."""
+    if _LONG_NUMBER.search(raw) is None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(raw)
 
 
 def parse_json(raw: bytes) -> Any:
