@@ -17,6 +17,7 @@ from ..models import Backend
 
 __all__ = [
     "SESSION_HEADER",
+    "STDLIB_JSON",
     "Body",
     "BodyTooLarge",
     "Endpoint",
@@ -96,8 +97,9 @@ def ok(backend: Backend, data: Any, status: int = 200) -> Response:
     return JsonAnswer(data, status, json_media_type(backend))
 
 
-#: What Starlette's ``JSONResponse`` encodes with, built once (the fallback of ``JsonAnswer``).
-_STDLIB_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+#: What Starlette's ``JSONResponse`` encodes with, built once (the fallback of ``JsonAnswer``,
+#: and the /rest dialect's encoder).
+STDLIB_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 class JsonAnswer(Response):
@@ -124,7 +126,7 @@ class JsonAnswer(Response):
         except TypeError:  # orjson.JSONEncodeError
             body = None
         if body is None or b"null" in body:
-            body = _STDLIB_JSON.encode(data).encode("utf-8")
+            body = STDLIB_JSON.encode(data).encode("utf-8")
         self.body = body
         self.raw_headers = [(b"content-type", media_type.encode("latin-1"))]
         if status >= 200 and status not in (204, 304):  # as Starlette: no length on those
