@@ -111,7 +111,15 @@ class _Resume:
         self.waiting = waiting
 
     def __await__(self) -> Generator[Any, None, Response | None]:
-        yield self.waiting  # the task waits for it, then resumes the coroutine
+        try:
+            yield self.waiting  # the task waits for it, then resumes the coroutine
+        except BaseException as exc:  # a cancellation: the coroutine's, where it waits
+            try:
+                self.waiting = self.coroutine.throw(exc)
+            except StopIteration as done:
+                answer: Response | None = done.value
+                return answer
+            return (yield from self.__await__())
         result: Response | None = yield from self.coroutine.__await__()
         return result
 
