@@ -17,7 +17,9 @@ server, not the client, sets the pace. Starts each server in a subprocess on 127
 * ``granian-asgi``, ``granian-rsgi``: the plain callable on granian, and the same routes
   in granian's own interface (``pip install -e '.[bench]'``); ``mock-httptools`` (the
   mock on stock httptools, without its limits) and ``raw-limits`` (the plain callable
-  on the mock's protocol) price the mock's uvicorn protocol.
+  on the mock's protocol) price the mock's uvicorn protocol; ``mock-asgi`` (the mock
+  on its protocol without the direct door, ``conformance/mock/direct.py``: every request
+  through uvicorn's ASGI path) prices the direct door.
 
 Then, in interleaved rounds (a load spike on the machine hits all alike):
 
@@ -313,6 +315,7 @@ SERVERS = {
     "raw": "one plain ASGI callable, the same routes (uvicorn)",
     "models": "the plain ASGI callable over the mock's own state and rules (uvicorn)",
     "mock-httptools": "the mock's app on stock uvicorn httptools (no drop hook, no limits)",
+    "mock-asgi": "the mock on its protocol without the direct door (uvicorn's ASGI path)",
     "raw-limits": "the plain ASGI callable on the mock's uvicorn protocol (limits.py)",
     "granian-asgi": "the same ASGI callable on granian",
     "granian-rsgi": "the same routes in RSGI on granian",
@@ -335,6 +338,12 @@ def serve_child(kind: str, port: int) -> None:
         from conformance.mock import MockSettings, create_app
 
         run_uvicorn(create_app(MockSettings(user=USER, password=PASSWORD)), port)
+    elif kind == "mock-asgi":
+        from conformance.mock import MockSettings, create_app
+        from conformance.mock.limits import limited_protocol
+
+        app = create_app(MockSettings(user=USER, password=PASSWORD))
+        run_uvicorn(app, port, http=limited_protocol(32 << 10, 30.0))
     elif kind == "raw-limits":
         from conformance.mock.limits import limited_protocol
 

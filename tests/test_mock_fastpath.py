@@ -23,8 +23,9 @@ from starlette.datastructures import QueryParams
 from starlette.routing import Match, Route, Router
 
 from conformance.mock import FLAWS, FakeClock, MockSettings, create_app
-from conformance.mock.fastpath import ShapeTable, _LeanRequest
+from conformance.mock.fastpath import LeanRequest, ShapeTable
 from conformance.mock.faults import Faults
+from conformance.mock.models import common as models_common
 from conformance.mock.routes import ROUTES
 from conformance.mock.variants import VARIANTS
 
@@ -33,6 +34,7 @@ ITEM = "/api/content/library/item"
 US = ITEM + "/update-session"
 DS = ITEM + "/download-session"
 SID = "0b7e0f4a-1f0e-4b55-9a7c-3c2d0c6f3a10"
+LEGACY = "/rest/com/vmware/content/library/item/update-session"
 
 PATHS = [
     US,
@@ -65,6 +67,9 @@ PATHS = [
     "/api//",
     "/apis/session",
     "/rest/com/vmware/cis/session",
+    "/rest/",
+    "/rest",
+    "/rest//x",
     "/cls/data/token/name.iso",
     "/mock-api/reset",
     "/nowhere",
@@ -80,7 +85,8 @@ def _starlette_choice(method: str, path: str) -> tuple[Any, dict[str, Any]] | No
         match, child = route.matches(scope)
         if match is Match.FULL:
             table = getattr(route, "table", None)
-            if table is None or not isinstance(route, Route) or not route.path.startswith("/api/"):
+            doors = ("/api", "/rest/")  # the REST resources, JSON-RPC and /rest
+            if table is None or not isinstance(route, Route) or not route.path.startswith(doors):
                 return None
             return table[method], child["path_params"]
     return None  # a 405 or a 404: Starlette's to answer
@@ -111,7 +117,7 @@ def test_the_shape_table_refuses_a_route_it_could_not_match_exactly() -> None:
     [b"", b"action=complete", b"a&b=&=c&&d=1=2&a=2", b"x=%41", b"a+b=c", b"k=\xe9", b"&", b"="],
 )
 def test_the_lean_query_is_starlettes(query: bytes) -> None:
-    lean = _LeanRequest({"type": "http", "query_string": query}).query_params
+    lean = LeanRequest({"type": "http", "query_string": query}).query_params
     plain = QueryParams(query)
     assert type(lean) is QueryParams
     assert lean.multi_items() == plain.multi_items()
@@ -139,6 +145,7 @@ def fixed_ids(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
         counter[0] = itertools.count(1)
 
     monkeypatch.setattr(uuid, "uuid4", fake_uuid4)
+    monkeypatch.setattr(models_common, "new_id", lambda: str(fake_uuid4()))
     monkeypatch.setattr(secrets, "token_hex", fake_token_hex)
     return restart
 
@@ -186,6 +193,21 @@ async def _call(
     return status, out_headers, out
 
 
+def _rpc(operation: str, fields: dict[str, str]) -> dict[str, Any]:
+    """A JSON-RPC ``invoke`` of an update-session operation (the session header is sent)."""
+    return {
+        "jsonrpc": "2.0",
+        "method": "invoke",
+        "id": "7",
+        "params": {
+            "serviceId": "com.vmware.content.library.item.update_session",
+            "operationId": operation,
+            "input": {"STRUCTURE": {"operation-input": fields}},
+            "ctx": {"appCtx": {}},
+        },
+    }
+
+
 def _script() -> list[tuple[str, str, Any, dict[str, str], str]]:
     """(method, path, body, headers, query); ``{name}`` in a path or a body is the JSON
     answer of the step stored under that name (see ``_run``)."""
@@ -199,6 +221,15 @@ def _script() -> list[tuple[str, str, Any, dict[str, str], str]]:
         ("POST", US, {"library_item_id": "{item}"}, json_h, ""),
         ("POST", US, {"library_item_id": "{item}"}, {}, ""),  # a second ACTIVE one
         ("GET", f"{US}/{{us}}", None, {}, ""),
+        ("POST", "/api", _rpc("get", {"update_session_id": "{us}"}), {}, ""),  # JSON-RPC
+        ("POST", "/api", _rpc("get", {"update_session_id": SID}), {}, ""),
+        ("POST", "/api", _rpc("explode", {}), {}, ""),
+        ("POST", "/api", b"{", {}, ""),
+        ("GET", "/api", None, {}, ""),  # 405
+        ("GET", f"{LEGACY}/id:{{us}}", None, {}, ""),  # the /rest dialect
+        ("POST", f"{LEGACY}/id:{{us}}", None, {}, "~action=keep-alive"),
+        ("GET", f"{LEGACY}/id:{SID}", None, {}, ""),
+        ("GET", "/rest/nowhere", None, {}, ""),
         ("HEAD", f"{US}/{{us}}", None, {}, ""),
         ("GET", US, None, {}, ""),
         ("GET", US, None, {}, "library_item_id={item}"),

@@ -5,7 +5,8 @@ of server CPU, bare Starlette 100 and a plain ASGI callable 55 (``bench/hotpath.
 in-process, the difference was Starlette's layers, not the mock's rules: two middleware
 layers that each wrap ``send``, the exception layer, the router's regexes and scope
 updates, and the ``Response`` call. So the /api REST routes, the only ones a conformance
-run keeps calling, are served here:
+run keeps calling, and the JSON-RPC (``POST /api``, the SDK's) and /rest doors, are
+served here:
 
 * ``ShapeTable`` matches a path by its segments (literal, ``{param}``, a trailing
   ``{name:path}``) and the method, with Starlette's rule: the first route in the table
@@ -16,10 +17,12 @@ run keeps calling, are served here:
   exception is answered by the app's one error renderer, as the exception and crash
   layers would.
 
-Everything else goes to the Starlette app: transfers, the admin routes, the JSON-RPC and
-/rest dialects, a 404 or a 405, a request under a ``root_path``, and every request while
-a fault is configured (the fault layer lives there), so those answers are the same by
-construction. ``tests/test_mock_fastpath.py`` replays requests through both doors.
+Everything else goes to the Starlette app: transfers, the admin routes, a 404 or a
+405, a request under a ``root_path``, and every request while a fault is configured (the
+fault layer lives there), so those answers are the same by construction.
+``tests/test_mock_fastpath.py`` replays requests through both doors.
+Under uvicorn the mock's protocol (``direct.py``) answers most of these requests from
+its parser callbacks, with the same handlers.
 """
 
 from __future__ import annotations
@@ -36,10 +39,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .handlers.common import Endpoint
 
-__all__ = ["PREFIX", "FrontDoor", "ShapeTable"]
+__all__ = ["PREFIX", "FrontDoor", "LeanRequest", "ShapeTable", "is_plain", "send_answer"]
 
-#: the routes served here: /api REST resources (not ``POST /api``, the JSON-RPC door)
-PREFIX = "/api/"
+#: the routes served here: the /api REST resources, ``POST /api`` (the JSON-RPC door)
+#: and the legacy /rest door; a path that starts otherwise is Starlette's at once
+PREFIX = ("/api", "/rest/")
 
 ErrorAnswer = Callable[[Request, Exception], Awaitable[Response]]
 
@@ -114,9 +118,13 @@ class ShapeTable:
             if not path.startswith(PREFIX):
                 continue
             if table is None:
-                raise ValueError(f"{path}: an /api route without a method table")
+                raise ValueError(f"{path}: a front door route without a method table")
             self._shapes.append(_shape(path, table))
         self._by_size: dict[int, tuple[_Shape, ...]] = {}
+        #: recent paths -> the routes they match, in table order, with their parameters:
+        #: a session's path is asked for again and again (get, actions, delete); emptied
+        #: when full, so it stays small
+        self._recent: dict[str, tuple[tuple[dict[str, Endpoint], dict[str, str]], ...]] = {}
 
     def _candidates(self, size: int) -> Sequence[_Shape]:
         found = self._by_size.get(size)
@@ -130,20 +138,35 @@ class ShapeTable:
 
     def match(self, method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
         """The endpoint and path parameters for a request, or None (Starlette decides)."""
-        if not path.startswith(PREFIX):
-            return None
+        matches = self._recent.get(path)
+        if matches is None:
+            if not path.startswith(PREFIX):
+                return None
+            matches = self._matches(path)
+            if len(self._recent) >= _RECENT_KEPT:
+                self._recent.clear()
+            self._recent[path] = matches
+        for table, params in matches:
+            endpoint = table.get(method)
+            if endpoint is not None:
+                return endpoint, params.copy()
+        return None  # a 405, or no route: Starlette's
+
+    def _matches(self, path: str) -> tuple[tuple[dict[str, Endpoint], dict[str, str]], ...]:
+        """Every route whose path matches, in table order, with its parameters."""
         parts = path.split("/")
+        found = []
         for shape in self._candidates(len(parts)):
-            endpoint = shape.table.get(method)
-            if endpoint is None:
-                continue  # a 405 here, unless a later route takes the method
             params = shape.params_of(parts)
             if params is not None:
-                return endpoint, params
-        return None
+                found.append((shape.table, params))
+        return tuple(found)
 
 
-class _LeanRequest(Request):
+_RECENT_KEPT = 1024
+
+
+class LeanRequest(Request):
     """Starlette's ``Request``, reading a plain query string (no ``%`` escape, no ``+``)
     without ``urllib``: ``action=complete`` is on every action call."""
 
@@ -154,6 +177,10 @@ class _LeanRequest(Request):
         except AttributeError:
             pass
         raw: bytes = self.scope["query_string"]
+        known = _SHORT_QUERIES.get(raw)
+        if known is not None:
+            self._query_params = known
+            return known
         if b"%" in raw or b"+" in raw:
             self._query_params = QueryParams(raw)
             return self._query_params
@@ -165,7 +192,16 @@ class _LeanRequest(Request):
         params._list = [(name, value) for name, _, value in parts]
         params._dict = {name: value for name, _, value in parts}
         self._query_params = params
+        if len(raw) <= _SHORT_QUERY and len(_SHORT_QUERIES) < _SHORT_QUERIES_KEPT:
+            _SHORT_QUERIES[raw] = params  # immutable: shared by every request that has it
         return params
+
+
+#: short query strings read so far (``action=complete``...), up to a bound: a session id
+#: or token is longer, so ids do not fill it
+_SHORT_QUERIES: dict[bytes, QueryParams] = {}
+_SHORT_QUERY = 32
+_SHORT_QUERIES_KEPT = 256
 
 
 class _Backed(Protocol):
@@ -195,35 +231,58 @@ class FrontDoor:
         self.table = ShapeTable(routes)
         self.on_error = on_error
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = None
+    def route(self, scope: Scope) -> tuple[Endpoint, dict[str, str]] | None:
+        """The endpoint and path parameters of a request this door answers, else None:
+        not HTTP, under a ``root_path``, no /api REST route, or a fault configured."""
         if (
-            scope["type"] == "http"
-            and self.backend.fault_injector is None
-            and not scope.get("root_path")
+            scope["type"] != "http"
+            or self.backend.fault_injector is not None
+            or scope.get("root_path")
         ):
-            found = self.table.match(scope["method"], scope["path"])
+            return None
+        return self.table.match(scope["method"], scope["path"])
+
+    async def answer(self, work: Awaitable[Response | None], request: Request) -> Response | None:
+        """``work``'s answer (an endpoint's call on ``request``), or the error renderer's
+        for what it raised; None when the client is gone (a disconnect while its body
+        was read)."""
+        try:
+            return await work
+        except ClientDisconnect:
+            return None  # nobody is listening (a client gone, or a stalled request aborted)
+        except Exception as exc:
+            return await self.on_error(request, exc)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.route(scope)
         if found is None:
             await self.fallback(scope, receive, send)
             return
         endpoint, params = found
         scope["app"] = self.app
         scope["path_params"] = params
-        request = _LeanRequest(scope, receive, send)
-        try:
-            response = await endpoint(request)
-        except ClientDisconnect:
-            return  # nobody is listening (a client gone, or a stalled request aborted)
-        except Exception as exc:
-            response = await self.on_error(request, exc)
-        if type(response).__call__ is not Response.__call__ or response.background is not None:
-            await response(scope, receive, send)  # a streaming or otherwise special answer
-            return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status_code,
-                "headers": response.raw_headers,
-            }
-        )
-        await send({"type": "http.response.body", "body": response.body})
+        request = LeanRequest(scope, receive, send)
+        response = await self.answer(endpoint(request), request)
+        if response is not None:
+            await send_answer(response, scope, receive, send)
+
+
+def is_plain(response: Response) -> bool:
+    """Is ``response`` sent as ``Response.__call__`` sends it (status, headers, body),
+    with nothing streamed and no background task?"""
+    return type(response).__call__ is Response.__call__ and response.background is None
+
+
+async def send_answer(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+    """Send ``response`` as ``Response.__call__`` would, without its call."""
+    if not is_plain(response):
+        await response(scope, receive, send)  # a streaming or otherwise special answer
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": response.raw_headers,
+        }
+    )
+    await send({"type": "http.response.body", "body": response.body})

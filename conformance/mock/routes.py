@@ -145,12 +145,14 @@ ROUTES = [
     # cis session
     resource("/api/session", post=cis.login, get=cis.get_session, delete=cis.logout),
     # the other dialects of the same operations: JSON-RPC on POST /api exactly, and /rest
-    Route("/api", jsonrpc.endpoint, methods=["POST"], name="jsonrpc"),
-    Route(
+    resource("/api", post=jsonrpc.endpoint),
+    resource(
         "/rest/{rest_path:path}",
-        rest_legacy.endpoint,
-        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-        name="rest",
+        get=rest_legacy.endpoint,
+        post=rest_legacy.endpoint,
+        put=rest_legacy.endpoint,
+        patch=rest_legacy.endpoint,
+        delete=rest_legacy.endpoint,
     ),
     # admin (tests only)
     resource("/mock-api/reset", post=admin.reset),

@@ -12,7 +12,7 @@ from typing import Any
 import uvicorn
 
 from .app import create_app
-from .limits import limited_protocol
+from .direct import direct_protocol
 from .models import Backend
 from .settings import MockSettings
 
@@ -43,8 +43,9 @@ def _config(
         app,
         host=host,
         port=port,
-        # httptools, able to drop a connection (faults.py), with the request limits
-        http=limited_protocol(settings.max_head_bytes, settings.request_idle_timeout),
+        # httptools, able to drop a connection (faults.py), with the request limits, and
+        # answering the front door's requests from its parser callbacks (direct.py)
+        http=direct_protocol(settings.max_head_bytes, settings.request_idle_timeout),
         loop="uvloop",
         ws="none",
         lifespan="off",

@@ -20,7 +20,7 @@ from starlette.routing import Match, Route
 from starlette.types import Message
 
 from .. import errors
-from ..handlers.common import SESSION_HEADER, backend_of
+from ..handlers.common import SESSION_HEADER, backend_of, loads
 from .operations import Operation
 
 __all__ = ["SESSION_HEADER", "call", "error_struct", "forward", "payload", "wellformed"]
@@ -182,7 +182,7 @@ def payload(request: Request, response: Response) -> Any:
     """
     if not response.body:
         return None
-    value = json.loads(bytes(response.body))
+    value = loads(bytes(response.body))
     if backend_of(request).flawed("success-legacy-envelope") and isinstance(value, dict):
         value = value.get("value")
     return value

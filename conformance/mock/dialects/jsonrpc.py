@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import errors
+from ..handlers.common import loads
 from .invoke import SESSION_HEADER, call, error_struct
 from .operations import MESSAGE, OPERATIONS, find
 from .vapi_types import TypedValueError, decode, encode_any
@@ -52,15 +53,17 @@ class _ProtocolError(Exception):
         self.detail = detail
 
 
+#: ``json.dumps(..., separators=(",", ":"))`` without making its encoder on every call
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 class _Answer(Response):
     """A JSON-RPC answer; always HTTP 200, with ``vapi-error`` naming a vAPI error."""
 
     media_type = "application/json"
 
     def __init__(self, request_id: Any, member: str, value: Any, error: str | None = None) -> None:
-        body = json.dumps(
-            {"jsonrpc": "2.0", "id": request_id, member: value}, separators=(",", ":")
-        )
+        body = _ENCODER.encode({"jsonrpc": "2.0", "id": request_id, member: value})
         self.status_code = 200
         self.background = None
         self.body = body.encode()
@@ -85,7 +88,7 @@ async def endpoint(request: Request) -> Response:
     request_id: Any = None
     try:
         try:
-            envelope = json.loads(await request.body())
+            envelope = loads(await request.body())
         except (ValueError, RecursionError) as exc:
             raise _ProtocolError(PARSE_ERROR, type(exc).__name__) from exc
         if not isinstance(envelope, dict) or envelope.get("jsonrpc") != "2.0":

@@ -17,6 +17,7 @@ from ..models import Backend
 
 __all__ = [
     "SESSION_HEADER",
+    "STDLIB_JSON",
     "Body",
     "BodyTooLarge",
     "Endpoint",
@@ -26,6 +27,7 @@ __all__ = [
     "client_token",
     "created",
     "header",
+    "loads",
     "no_content",
     "ok",
     "opt_int",
@@ -95,8 +97,9 @@ def ok(backend: Backend, data: Any, status: int = 200) -> Response:
     return JsonAnswer(data, status, json_media_type(backend))
 
 
-#: What Starlette's ``JSONResponse`` encodes with, built once (the fallback of ``JsonAnswer``).
-_STDLIB_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+#: What Starlette's ``JSONResponse`` encodes with, built once (the fallback of ``JsonAnswer``,
+#: and the /rest dialect's encoder).
+STDLIB_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 class JsonAnswer(Response):
@@ -123,7 +126,7 @@ class JsonAnswer(Response):
         except TypeError:  # orjson.JSONEncodeError
             body = None
         if body is None or b"null" in body:
-            body = _STDLIB_JSON.encode(data).encode("utf-8")
+            body = STDLIB_JSON.encode(data).encode("utf-8")
         self.body = body
         self.raw_headers = [(b"content-type", media_type.encode("latin-1"))]
         if status >= 200 and status not in (204, 304):  # as Starlette: no length on those
@@ -257,6 +260,11 @@ async def read_body(request: Request) -> bytes:
     declared = header(request, b"content-length") or ""
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
+    whole: bytes | None = getattr(request, "_body", None)  # read already (direct.py)
+    if whole is not None:
+        if len(whole) > limit:
+            raise _too_large(limit)
+        return whole
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -271,6 +279,18 @@ async def read_body(request: Request) -> bytes:
 #: its result is clean), a BOM, NaN and other encodings (the stdlib then decides), but
 #: reads an integer beyond 64 bits as a float; no integer of up to 18 digits is.
 _LONG_NUMBER = re.compile(rb"\d{19}")
+
+
+def loads(raw: bytes) -> Any:
+    """``json.loads(raw)``: the same value, or the same exception, five times cheaper where
+    orjson reads the bytes as the stdlib does (see ``_LONG_NUMBER``); anything orjson
+    refuses the stdlib reads (or refuses) as before."""
+    if _LONG_NUMBER.search(raw) is None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(raw)
 
 
 def parse_json(raw: bytes) -> Any:

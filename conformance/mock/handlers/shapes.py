@@ -172,7 +172,12 @@ class MapOf(Shape):
 class Struct(Shape):
     fields: Mapping[str, Shape]
     required: frozenset[str] = field(default_factory=frozenset)
+    #: ``required`` in the order they are checked (by name), sorted once
+    required_order: tuple[str, ...] = field(init=False, repr=False, compare=False)
     label = "an object"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "required_order", tuple(sorted(self.required)))
 
     def requiring(self, *names: str) -> Struct:
         """The same structure with more required fields (a create spec of a model)."""
@@ -194,7 +199,7 @@ def _check_value(shape: Shape, value: Any, path: str, *, unset_ok: bool = True) 
 
 
 def _check_fields(struct: Struct, body: Mapping[str, Any], prefix: str) -> None:
-    for name in sorted(struct.required):
+    for name in struct.required_order:
         if body.get(name) is None:
             raise errors.missing_field(prefix + name)
     for name, shape in struct.fields.items():

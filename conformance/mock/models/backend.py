@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,6 +13,7 @@ from ..faults import FaultInjector, Faults
 from ..flaws import FLAWS, check_flaws
 from ..settings import MockSettings
 from ..variants import VARIANTS, check_variants
+from . import common
 from .cis import ApiSessions
 from .common import ClientTokens, is_uuid
 from .download_files import DownloadSessionFiles
@@ -35,8 +35,12 @@ class Backend:
         self.clock: Clock = (
             self.settings.clock if self.settings.clock is not None else SystemClock()
         )
-        self._flaws: frozenset[str] = self.settings.flaws
-        self._variants: frozenset[str] = self.settings.variants
+        self._flaws: frozenset[str] = frozenset()
+        self._variants: frozenset[str] = frozenset()
+        #: every flaw and variant name -> is it on (``flawed``, ``varied``: one look-up)
+        self._flawed: dict[str, bool] = {}
+        self._varied: dict[str, bool] = {}
+        self._switch(self.settings.flaws, self.settings.variants)
         self._id_counter = 0
         #: read by ``FaultMiddleware`` on every request; None when no fault is active
         self.fault_injector: FaultInjector | None = FaultInjector.of(self.settings.faults)
@@ -58,13 +62,19 @@ class Backend:
 
     def set_flaws(self, names: Iterable[str]) -> None:
         """Replace the active flaws (ValueError on an unknown name); takes effect at once."""
-        self._flaws = check_flaws(names)
+        self._switch(check_flaws(names), self._variants)
+
+    def _switch(self, flaws: frozenset[str], variants: frozenset[str]) -> None:
+        self._flaws, self._variants = flaws, variants
+        self._flawed = {name: name in flaws for name in FLAWS}
+        self._varied = {name: name in variants for name in VARIANTS}
 
     def flawed(self, name: str) -> bool:
         """Is flaw ``name`` on? A name missing from FLAWS is a bug in the mock: KeyError."""
-        if name not in FLAWS:
-            raise KeyError(f"no such flaw: {name}")
-        return name in self._flaws
+        try:
+            return self._flawed[name]  # asked about ten times a request: one look-up
+        except KeyError:
+            raise KeyError(f"no such flaw: {name}") from None
 
     # -- variants ----------------------------------------------------------------------
     @property
@@ -73,20 +83,21 @@ class Backend:
 
     def set_variants(self, names: Iterable[str]) -> None:
         """Replace the active variants (ValueError on an unknown name); takes effect at once."""
-        self._variants = check_variants(names)
+        self._switch(self._flaws, check_variants(names))
 
     def varied(self, name: str) -> bool:
         """Is variant ``name`` on? A name missing from VARIANTS is a bug in the mock: KeyError."""
-        if name not in VARIANTS:
-            raise KeyError(f"no such variant: {name}")
-        return name in self._variants
+        try:
+            return self._varied[name]
+        except KeyError:
+            raise KeyError(f"no such variant: {name}") from None
 
     def new_id(self) -> str:
         """A UUID, or under ``opaque-ids`` an id of another, still URL-safe, format."""
         if self.varied("opaque-ids"):
             self._id_counter += 1
             return f"id-{self._id_counter}-{secrets.token_hex(4)}"
-        return str(uuid.uuid4())
+        return common.new_id()
 
     def check_id_format(self, ident: str, kind: str) -> None:
         """Under ``malformed-id-400`` an id of a format this server never issues is 400."""
@@ -116,8 +127,7 @@ class Backend:
     # -- lifecycle ---------------------------------------------------------------------
     def reset(self) -> None:
         """Drop all state and runtime flaw and fault changes; keep settings and the clock."""
-        self._flaws = self.settings.flaws
-        self._variants = self.settings.variants
+        self._switch(self.settings.flaws, self.settings.variants)
         self.set_faults(self.settings.faults)
         self.tokens.clear()
         self.api_sessions.reset()

@@ -3,8 +3,8 @@ store both kinds of transfer session use (lookup, expiry, create, keep-alive, fa
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -24,9 +24,19 @@ St = TypeVar("St", bound=StrEnum)
 S = TypeVar("S", bound="BaseSession[Any]")
 
 
+#: the hex digit of a UUID's variant nibble (RFC 9562: 10xx), by the random one
+_VARIANT = dict(zip("0123456789abcdef", "89ab" * 4, strict=True))
+
+
 def new_id() -> str:
-    """vCenter's content-library ids are UUIDs (``Backend.new_id`` may choose otherwise)."""
-    return str(uuid.uuid4())
+    """vCenter's content-library ids are UUIDs (``Backend.new_id`` may choose otherwise).
+
+    A random (version 4) UUID in its text form, as ``str(uuid.uuid4())`` spells it, built
+    from the same 16 random bytes without the ``UUID`` object: under half the cost, on
+    every create (``bench/hotpath.py``).
+    """
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 def is_uuid(text: str) -> bool:

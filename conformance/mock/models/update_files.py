@@ -92,6 +92,10 @@ class Readiness:
     transferring: bool  # any file is TRANSFERRING
 
 
+#: what a session without files says: nothing in the way
+_NO_FILES = Readiness(latent=None, failed=None, missing=(), pulling=False, transferring=False)
+
+
 def data_uri(base_url: str, token: str, name: str) -> str:
     return f"{base_url.rstrip('/')}{DATA_PATH}/{token}/{quote(name, safe='')}"
 
@@ -355,6 +359,8 @@ class UpdateSessionFiles:
     @staticmethod
     def readiness(session: UpdateSession) -> Readiness:
         """What the files say to ``complete`` (nothing changes)."""
+        if not session.files:
+            return _NO_FILES  # the common case, and the hot path's (``bench/hotpath.py``)
         files = [f for f in session.files.values() if not f.removed]
         latent = next(
             (f.latent_problem for f in files if f.latent_problem is not None and f.status is READY),
