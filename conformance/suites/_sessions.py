@@ -170,13 +170,18 @@ def settled_get(api: VcenterApi, session_id: str, *, wait: float) -> Exchange:
     )
 
 
-def settle(api: VcenterApi, session_id: str, *, wait: float) -> str:
+def settle(
+    api: VcenterApi, session_id: str, *, wait: float, verify: Verifier | None = None
+) -> str:
     """After a complete answered 2xx: the state once it leaves ACTIVE (setup step).
 
     A session still ACTIVE then is an Error: the complete did nothing, which is
-    US-COMPLETE-DONE's to judge, not the calling test's.
+    US-COMPLETE-DONE's to judge, not the calling test's. With ``verify``, the state is
+    read to be judged: that get is the evidence a later failure shows.
     """
     settled = settled_get(api, session_id, wait=wait)
+    if verify is not None:
+        verify.observed(settled, 200, "get after complete")
     return require_ended(settled, "complete", SESSION_DONE.requirement)
 
 

@@ -372,7 +372,7 @@ def judge_rejected_upload(
         )
     completed = api.update_sessions.complete(session_id)
     if completed.status == 204:
-        ended = settle(api, session_id, wait=wait)
+        ended = settle(api, session_id, wait=wait, verify=verify)
     else:
         verify.error(completed, "complete after a rejected upload")
         ended = state(verify, api.update_sessions, session_id)
