@@ -170,9 +170,7 @@ def settled_get(api: VcenterApi, session_id: str, *, wait: float) -> Exchange:
     )
 
 
-def settle(
-    api: VcenterApi, session_id: str, *, wait: float, verify: Verifier | None = None
-) -> str:
+def settle(api: VcenterApi, session_id: str, *, wait: float, verify: Verifier | None = None) -> str:
     """After a complete answered 2xx: the state once it leaves ACTIVE (setup step).
 
     A session still ACTIVE then is an Error: the complete did nothing, which is
