@@ -156,6 +156,16 @@ def _rest_cookie_login(api: Api, clock: FakeClock) -> tuple[bool, int]:
         fresh.close()
 
 
+def _item_file_size(api: Api, clock: FakeClock) -> int:
+    """The size the item reports for the file after complete."""
+    item = api.item()
+    session_id = api.update_session(item)
+    info = add_ok(api, session_id)
+    assert send(info["upload_endpoint"]["uri"], DATA).status_code == 200
+    assert api.us_action(session_id, "complete").status_code == 204
+    return int(api.get(f"/api/content/library/item/{item}/file").json()[0]["size"])
+
+
 PROBES: dict[str, tuple[Probe, Any]] = {
     "malformed-json-invalid-request": (_malformed_type, (400, "INVALID_ARGUMENT")),
     "unknown-fields-refused": (lambda a, c: _create_with_extra(a, c)[0], 201),
@@ -181,6 +191,7 @@ PROBES: dict[str, tuple[Probe, Any]] = {
     "error-details": (_error_data, False),
     "lists-reversed": (_list_order, True),
     "rest-session-cookie": (_rest_cookie_login, (False, 401)),
+    "item-file-size-blocks": (_item_file_size, len(DATA)),
 }
 
 

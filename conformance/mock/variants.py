@@ -90,6 +90,10 @@ VARIANTS: Mapping[str, str] = MappingProxyType(
             "Error bodies carry data {} and messages with params and localized text."
         ),
         "lists-reversed": "Lists of ids and files come newest first.",
+        "item-file-size-blocks": (
+            "An item file's size is the storage it uses on a datastore of 1 MiB blocks (its "
+            "length rounded up to 1 MiB), not its length."
+        ),
         "rest-session-cookie": (
             "The /rest login also sets the session as a cookie (Set-Cookie: "
             "vmware-api-session-id, as vCenter's /rest does), and a /rest request with that "

@@ -42,9 +42,18 @@ def render(backend: Backend, offer: Offer, *, listing: bool = False) -> dict[str
     return out
 
 
+#: the datastore block of the ``item-file-size-blocks`` variant
+_BLOCK = 1 << 20
+
+
 def render_item_file(backend: Backend, file: ItemFile) -> dict[str, Any]:
-    """``item.File.Info``; ``size`` in bytes (in KiB, rounded up, under a flaw)."""
-    size = -(-file.size // 1024) if backend.flawed("item-file-size-in-kib") else file.size
+    """``item.File.Info``; ``size`` in bytes (in KiB, rounded up, under a flaw; the
+    storage used on 1 MiB blocks under a variant)."""
+    size = file.size
+    if backend.flawed("item-file-size-in-kib"):
+        size = -(-size // 1024)
+    elif backend.varied("item-file-size-blocks"):
+        size = -(-size // _BLOCK) * _BLOCK
     return {
         "name": file.name,
         "size": size,
