@@ -8,6 +8,8 @@ a ``Server`` that measures the child's CPU time and memory and stops it.
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import shutil
 import signal
@@ -20,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Server", "free_port", "pinned", "run_uvicorn", "start"]
+__all__ = ["Server", "call", "free_port", "pinned", "run_uvicorn", "start"]
 
 _START_TIMEOUT = 30.0
 
@@ -157,3 +159,18 @@ def run_uvicorn(app: Any, port: int, http: Any = "httptools") -> None:
         log_level="warning",
     )
     uvicorn.Server(config).run()
+
+
+def call(port: int, method: str, path: str, body: Any = None, headers: Any = None) -> Any:
+    """One JSON request to a bench server on 127.0.0.1 (a set-up step: a non-2xx raises)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        data = None if body is None else json.dumps(body).encode()
+        conn.request(method, path, data, {"Content-Type": "application/json", **(headers or {})})
+        response = conn.getresponse()
+        raw = response.read()
+        if response.status >= 300:
+            raise RuntimeError(f"{method} {path}: {response.status} {raw[:200]!r}")
+        return json.loads(raw) if raw.strip() else None
+    finally:
+        conn.close()

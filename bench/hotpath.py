@@ -42,8 +42,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import http.client
-import json
 import os
 import re
 import shutil
@@ -54,7 +52,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from _servers import Server, pinned, run_uvicorn, start
+from _servers import Server, call, pinned, run_uvicorn, start
 
 USER, PASSWORD = "administrator@vsphere.local", "secret"
 ITEM = "/api/content/library/item"
@@ -355,20 +353,6 @@ def serve_child(kind: str, port: int) -> None:
 
 
 # -- the parent -------------------------------------------------------------------------
-
-
-def call(port: int, method: str, path: str, body: Any = None, headers: Any = None) -> Any:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        data = None if body is None else json.dumps(body).encode()
-        conn.request(method, path, data, {"Content-Type": "application/json", **(headers or {})})
-        response = conn.getresponse()
-        raw = response.read()
-        if response.status >= 300:
-            raise RuntimeError(f"{method} {path}: {response.status} {raw[:200]!r}")
-        return json.loads(raw) if raw else None
-    finally:
-        conn.close()
 
 
 @dataclass

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import http.client
-import json
 import os
 import re
 import shutil
@@ -33,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import _servers
 from _servers import Server, pinned, start
 
 USER, PASSWORD = "administrator@vsphere.local", "secret"
@@ -113,18 +112,9 @@ def start_vcsim(binary: Path) -> Server:
 
 
 def call(port: int, method: str, path: str, body: Any = None, headers: Any = None) -> Any:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        data = None if body is None else json.dumps(body).encode()
-        conn.request(method, path, data, {"Content-Type": "application/json", **(headers or {})})
-        response = conn.getresponse()
-        raw = response.read()
-        if response.status >= 300:
-            raise RuntimeError(f"{method} {path}: {response.status} {raw[:200]!r}")
-        value = json.loads(raw) if raw.strip() else None
-        return value["value"] if isinstance(value, dict) and set(value) == {"value"} else value
-    finally:
-        conn.close()
+    """``_servers.call``, with a /rest answer's ``{"value": ...}`` taken off."""
+    value = _servers.call(port, method, path, body, headers)
+    return value["value"] if isinstance(value, dict) and set(value) == {"value"} else value
 
 
 def set_up(server: Server, form: str, items: int, datastore: str) -> tuple[str, list[str]]:

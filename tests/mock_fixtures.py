@@ -8,6 +8,9 @@ the warning (which ``filterwarnings = error`` would turn into a failure).
 
 from __future__ import annotations
 
+import itertools
+import secrets
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -15,6 +18,7 @@ import pytest
 import requests
 
 from conformance.mock import FakeClock, MockServer, MockSettings
+from conformance.mock.models import common as models_common
 
 USER = "administrator@vsphere.local"
 PASSWORD = "secret"
@@ -183,3 +187,23 @@ def observe(
     finally:
         api.close()
         mock.backend.reset()
+
+
+def count_ids(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Ids and tokens the mock makes, from a counter; the function returned restarts it,
+    so two apps given the same requests answer with the same ids."""
+    counter = [itertools.count(1)]
+
+    def fake_uuid4() -> uuid.UUID:
+        return uuid.UUID(int=next(counter[0]))
+
+    def fake_token_hex(nbytes: int | None = None) -> str:
+        return format(next(counter[0]), "x").rjust(2 * (nbytes or 32), "0")
+
+    def restart() -> None:
+        counter[0] = itertools.count(1)
+
+    monkeypatch.setattr(uuid, "uuid4", fake_uuid4)
+    monkeypatch.setattr(models_common, "new_id", lambda: str(fake_uuid4()))
+    monkeypatch.setattr(secrets, "token_hex", fake_token_hex)
+    return restart

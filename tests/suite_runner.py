@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from conformance.client import VcenterApi
+from conformance.config import Config
+from conformance.sandbox import connect
+
 PASSWORD_VAR = "VCC_TEST_PASSWORD"
 USER = "administrator@vsphere.local"
 PASSWORD = "S3cret-for-self-validation!"
@@ -113,3 +117,14 @@ def in_parallel(jobs: Mapping[str, Callable[[], _T]]) -> dict[str, _T]:
     with ThreadPoolExecutor(max_workers=RUNS_AT_ONCE) as pool:
         futures = {name: pool.submit(job) for name, job in jobs.items()}
         return {name: future.result() for name, future in futures.items()}
+
+
+def library_names(settings: Config) -> list[str]:
+    """The names of every library on the target, read with a login of its own."""
+    client = connect(settings)
+    client.login()
+    api = VcenterApi(client)
+    names = [str(api.libraries.get(str(i)).json["name"]) for i in api.libraries.list().json]
+    client.logout()
+    client.close()
+    return names

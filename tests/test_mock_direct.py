@@ -16,18 +16,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import itertools
 import json
 import re
-import secrets
 import socket
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httptools
 import pytest
+from mock_fixtures import count_ids
 from starlette.responses import Response, StreamingResponse
 
 from conformance.mock import FakeClock, MockServer, MockSettings
@@ -36,7 +34,6 @@ from conformance.mock.direct import DirectHttpToolsProtocol
 from conformance.mock.fastpath import FrontDoor
 from conformance.mock.faults import Faults
 from conformance.mock.limits import limited_protocol
-from conformance.mock.models import common as models_common
 from conformance.mock.routes import ROUTES
 
 USER, PASSWORD = "administrator@vsphere.local", "secret"
@@ -53,21 +50,7 @@ Script = Callable[["Conversation"], None]
 @pytest.fixture
 def fixed_ids(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Ids and tokens from a counter; calling the fixture's value restarts it."""
-    counter = [itertools.count(1)]
-
-    def fake_uuid4() -> uuid.UUID:
-        return uuid.UUID(int=next(counter[0]))
-
-    def fake_token_hex(nbytes: int | None = None) -> str:
-        return format(next(counter[0]), "x").rjust(2 * (nbytes or 32), "0")
-
-    def restart() -> None:
-        counter[0] = itertools.count(1)
-
-    monkeypatch.setattr(uuid, "uuid4", fake_uuid4)
-    monkeypatch.setattr(models_common, "new_id", lambda: str(fake_uuid4()))
-    monkeypatch.setattr(secrets, "token_hex", fake_token_hex)
-    return restart
+    return count_ids(monkeypatch)
 
 
 @pytest.fixture

@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import itertools
 import json
 import logging
-import secrets
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from mock_fixtures import count_ids
 from starlette.datastructures import QueryParams
 from starlette.routing import Match, Route, Router
 
 from conformance.mock import FLAWS, FakeClock, MockSettings, create_app
 from conformance.mock.fastpath import LeanRequest, ShapeTable
 from conformance.mock.faults import Faults
-from conformance.mock.models import common as models_common
 from conformance.mock.routes import ROUTES
 from conformance.mock.variants import VARIANTS
 
@@ -133,21 +130,7 @@ def test_the_lean_query_is_starlettes(query: bytes) -> None:
 def fixed_ids(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Ids and tokens from a counter; calling the fixture's value restarts it, so two
     apps given the same requests answer with the same ids."""
-    counter = [itertools.count(1)]
-
-    def fake_uuid4() -> uuid.UUID:
-        return uuid.UUID(int=next(counter[0]))
-
-    def fake_token_hex(nbytes: int | None = None) -> str:
-        return format(next(counter[0]), "x").rjust(2 * (nbytes or 32), "0")
-
-    def restart() -> None:
-        counter[0] = itertools.count(1)
-
-    monkeypatch.setattr(uuid, "uuid4", fake_uuid4)
-    monkeypatch.setattr(models_common, "new_id", lambda: str(fake_uuid4()))
-    monkeypatch.setattr(secrets, "token_hex", fake_token_hex)
-    return restart
+    return count_ids(monkeypatch)
 
 
 Exchange = tuple[int, list[tuple[bytes, bytes]], bytes]

@@ -12,13 +12,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from suite_runner import NO_EXPIRY, PASSWORD, USER, SuiteRun, run_suite
+from suite_runner import NO_EXPIRY, PASSWORD, USER, SuiteRun, library_names, run_suite
 
-from conformance.client import VcenterApi
 from conformance.config import Config, load_config
 from conformance.mock import MockServer, MockSettings
 from conformance.reporting.plugin import settings_from_wire, settings_to_wire
-from conformance.sandbox import connect
 from conformance.suites import _expiry
 from conformance.suites._expiry import EXPIRY_PROBE_INPUT, ExpiryProbe
 from conformance.suites._parallel import ControllerExpiryProbe
@@ -101,13 +99,7 @@ def _settings(url: str, *, password: str = PASSWORD, expiry_wait: float = 360) -
 
 
 def _library_names(url: str) -> list[str]:
-    client = connect(_settings(url))
-    client.login()
-    api = VcenterApi(client)
-    names = [str(api.libraries.get(str(i)).json["name"]) for i in api.libraries.list().json]
-    client.logout()
-    client.close()
-    return names
+    return library_names(_settings(url))
 
 
 def test_the_controller_makes_the_probe_hands_it_to_each_worker_and_removes_it() -> None:

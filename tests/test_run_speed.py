@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 import requests
-from suite_runner import PASSWORD, USER
+from suite_runner import PASSWORD, USER, library_names
 
 from conformance.cli import BUNDLED_MOCK_KEEPALIVE_WAIT, BUNDLED_MOCK_SESSION_TIMEOUT, _target
-from conformance.client import PinnedTlsSession, VcenterApi
+from conformance.client import PinnedTlsSession
 from conformance.config import DEFAULT_KEEPALIVE_WAIT, load_config, user_cache_dir
 from conformance.mock import MockServer, MockSettings
-from conformance.sandbox import connect
 from conformance.suites import _schemathesis_compat as compat
 from conformance.suites._expiry import EXPIRY_TEST
 from conformance.suites._parallel import ControllerExpiryProbe
@@ -181,13 +180,7 @@ def test_the_user_cache_directory_follows_the_platform(
 
 # -- the expiry probe, made by `run` and removed once it has served -------------------------
 def _library_names(url: str) -> list[str]:
-    client = connect(_settings(url))
-    client.login()
-    api = VcenterApi(client)
-    names = [str(api.libraries.get(str(i)).json["name"]) for i in api.libraries.list().json]
-    client.logout()
-    client.close()
-    return names
+    return library_names(_settings(url))
 
 
 def _settings(url: str) -> Any:
