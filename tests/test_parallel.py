@@ -7,6 +7,8 @@ import os
 import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,7 +20,7 @@ from conformance.config import Config, load_config
 from conformance.mock import MockServer, MockSettings
 from conformance.reporting.plugin import settings_from_wire, settings_to_wire
 from conformance.suites import _expiry
-from conformance.suites._expiry import EXPIRY_PROBE_INPUT, ExpiryProbe
+from conformance.suites._expiry import EXPIRY_PROBE_INPUT, read_handoff
 from conformance.suites._parallel import ControllerExpiryProbe
 
 FLAW = "complete-keeps-active"
@@ -109,17 +111,22 @@ def test_the_controller_makes_the_probe_hands_it_to_each_worker_and_removes_it()
         controller = ControllerExpiryProbe(_settings(server.url), 2, observed.append, errors.append)
         controller.start()  # as `run` does, before pytest starts
         nodes = [SimpleNamespace(workerinput={}) for _ in range(2)]
-        for node in nodes:  # the first waits for the probe
+        for node in nodes:  # none waits for the probe: each is told where to read it
             controller.pytest_configure_node(node)
+        handoffs = {Path(n.workerinput[EXPIRY_PROBE_INPUT]) for n in nodes}
+        assert len(handoffs) == 1
+        handed = [read_handoff(path, timeout=10) for path in handoffs]  # the expiry test's read
         assert controller.probe is not None
         assert controller.probe.lifetime_s == pytest.approx(60, abs=1)
         # its own library, after the two workers' lib-1 and lib-2, inside the run prefix
         assert _library_names(server.url) == ["vcc-par-lib-3"]
-        handed = [ExpiryProbe.from_wire(n.workerinput[EXPIRY_PROBE_INPUT]) for n in nodes]
-        assert {p.session_id for p in handed} == {controller.probe.session_id}
-        assert {p.lifetime_s for p in handed} == {controller.probe.lifetime_s}
+        assert [p.session_id if p else None for p in handed] == [controller.probe.session_id]
+        assert [p.lifetime_s if p else None for p in handed] == [
+            pytest.approx(controller.probe.lifetime_s, abs=0.01)
+        ]
         controller.pytest_sessionfinish(None)  # type: ignore[arg-type]
         assert _library_names(server.url) == []
+        assert not any(path.parent.exists() for path in handoffs)  # nothing left in /tmp
     assert errors == []
     assert observed  # its requests count in the run's coverage, as setup
 
@@ -132,9 +139,24 @@ def test_a_probe_the_controller_cannot_make_is_left_to_the_worker() -> None:
         refused.start()
         node = SimpleNamespace(workerinput={})
         refused.pytest_configure_node(node)
+        # the expiry test reads that none was made (and makes its own), without waiting
+        assert read_handoff(Path(node.workerinput[EXPIRY_PROBE_INPUT]), timeout=10) is None
         refused.pytest_sessionfinish(None)  # type: ignore[arg-type]
     assert refused.probe is None
-    assert EXPIRY_PROBE_INPUT not in node.workerinput  # the expiry test makes its own
+
+
+def test_a_worker_waits_for_a_probe_still_being_made_but_not_forever(tmp_path: Path) -> None:
+    """The expiry test may run before the controller has finished making the probe (a
+    slow target, a short selection): it waits for it. A controller that never says (hung
+    on the target, or killed) costs it a bounded wait, after which it makes its own."""
+    handoff = tmp_path / "probe.json"
+    probe = _expiry.ExpiryProbe("session-1", 300.0, time.monotonic())
+    writer = threading.Timer(0.2, _expiry.write_handoff, (handoff, probe))
+    writer.start()
+    read = read_handoff(handoff, timeout=30)
+    writer.join()
+    assert read is not None and read.session_id == "session-1"
+    assert read_handoff(tmp_path / "never-written.json", timeout=0.2) is None
 
 
 def test_no_probe_when_the_expiry_test_would_not_judge() -> None:
@@ -143,7 +165,9 @@ def test_no_probe_when_the_expiry_test_would_not_judge() -> None:
             _settings(server.url, expiry_wait=0), 2, lambda _e: None, lambda _m: None
         )
         unused.start()
-        unused.pytest_configure_node(SimpleNamespace(workerinput={}))
+        node = SimpleNamespace(workerinput={})
+        unused.pytest_configure_node(node)
+        assert EXPIRY_PROBE_INPUT not in node.workerinput  # nothing to read: none is made
         assert unused.probe is None
         assert _library_names(server.url) == []
         unused.pytest_sessionfinish(None)  # type: ignore[arg-type]
@@ -153,15 +177,17 @@ def test_a_handed_probe_keeps_its_age_across_processes(monkeypatch: pytest.Monke
     """The wire carries wall-clock time: a worker's monotonic clock is its own."""
     monkeypatch.setattr(_expiry.time, "time", lambda: 1_000_000.0)
     monkeypatch.setattr(_expiry.time, "monotonic", lambda: 500.0)
-    probe = ExpiryProbe("s-1", 20.0, read_at=495.0)  # read 5 s ago
+    probe = _expiry.ExpiryProbe("s-1", 20.0, read_at=495.0)  # read 5 s ago
     wire = probe.to_wire()
     # the worker reads it 2 s later, with a monotonic clock of its own
     monkeypatch.setattr(_expiry.time, "time", lambda: 1_000_002.0)
     monkeypatch.setattr(_expiry.time, "monotonic", lambda: 7.0)
-    handed = ExpiryProbe.from_wire(wire)
+    handed = _expiry.ExpiryProbe.from_wire(wire)
     assert (handed.session_id, handed.lifetime_s) == ("s-1", 20.0)
     assert handed.seconds_left() == pytest.approx(13.0)
-    unknown = ExpiryProbe.from_wire(ExpiryProbe("s-2", None, 0.0, "no Date").to_wire())
+    unknown = _expiry.ExpiryProbe.from_wire(
+        _expiry.ExpiryProbe("s-2", None, 0.0, "no Date").to_wire()
+    )
     assert (unknown.lifetime_s, unknown.unknown_because) == (None, "no Date")
 
 

@@ -12,15 +12,21 @@ suite makes it with its first test.
 from __future__ import annotations
 
 import email.utils
+import json
+import os
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from conformance.sandbox import Sandbox, require
 
-#: where a worker of a parallel run finds the probe the controller made (``workerinput``)
-EXPIRY_PROBE_INPUT = "vcc_expiry_probe"
+#: where a worker of a parallel run finds the file the controller writes the probe it made
+#: to (``workerinput``): the workers start while it is being made, not after
+EXPIRY_PROBE_INPUT = "vcc_expiry_probe_file"
+#: seconds between two looks at that file, while the controller is still making the probe
+_HANDOFF_POLL = 0.05
 #: the name of the test that judges the probe (the controller removes the probe after it)
 EXPIRY_TEST = "test_update_session_expires_without_activity"
 
@@ -82,3 +88,28 @@ def make_expiry_probe(sandbox: Sandbox) -> ExpiryProbe:
         because = f"expiration_time {expiration!r} is not an RFC 3339 date-time with a zone"
         return ExpiryProbe(session_id, None, read_at, because)
     return ExpiryProbe(session_id, lifetime, read_at)
+
+
+def write_handoff(path: Path, probe: ExpiryProbe | None) -> None:
+    """Tell the workers how making the probe ended: the probe, or None (the worker that
+    runs the expiry test then makes its own). Written whole, then renamed: a worker never
+    reads half of it."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps({"probe": probe.to_wire() if probe else None}), "utf-8")
+    os.replace(partial, path)
+
+
+def read_handoff(path: Path, timeout: float) -> ExpiryProbe | None:
+    """The probe the controller made, waiting up to ``timeout`` seconds for it to say (it
+    is made at the start of the run and the expiry test runs last, so it rarely waits).
+    None: not made, or not said in time (this worker then makes its own)."""
+    give_up = time.monotonic() + timeout
+    while True:
+        try:
+            wire = json.loads(path.read_text("utf-8"))["probe"]
+        except FileNotFoundError:
+            if time.monotonic() >= give_up:
+                return None
+            time.sleep(_HANDOFF_POLL)
+            continue
+        return None if wire is None else ExpiryProbe.from_wire(wire)

@@ -17,8 +17,11 @@ run, the suite's ``expiry_probe`` fixture takes the probe from it.
 from __future__ import annotations
 
 import contextlib
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +30,17 @@ from conformance.client import ClientError, Exchange, VcenterApi
 from conformance.config import Config
 from conformance.sandbox import Sandbox, connect
 
-from ._expiry import EXPIRY_PROBE_INPUT, EXPIRY_TEST, ExpiryProbe, make_expiry_probe
+from ._expiry import (
+    EXPIRY_PROBE_INPUT,
+    EXPIRY_TEST,
+    ExpiryProbe,
+    make_expiry_probe,
+    write_handoff,
+)
+
+#: the probe is made with at most this many requests (login, datastores, library, item,
+#: session, get): a worker waits for it no longer than as many request timeouts
+PROBE_REQUESTS = 6
 
 
 class ControllerExpiryProbe:
@@ -58,21 +71,28 @@ class ControllerExpiryProbe:
         self._maker: threading.Thread | None = None
         self._remover: threading.Thread | None = None
         self._problems: list[str] = []
+        #: where the workers of a parallel run read the probe once it is made
+        self._handoff: Path | None = None
 
     def make(self) -> None:
         """Best effort: if it cannot be made here, the suite makes its own when the expiry
         test runs (a worker's sandbox, or the serial run's), and reports why if it cannot
         either."""
-        with contextlib.suppress(ClientError, RuntimeError):
-            self.client.login()
-            self.sandbox.open()
-            self.probe = make_expiry_probe(self.sandbox)
+        try:
+            with contextlib.suppress(ClientError, RuntimeError):
+                self.client.login()
+                self.sandbox.open()
+                self.probe = make_expiry_probe(self.sandbox)
+        finally:
+            if self._handoff is not None:
+                write_handoff(self._handoff, self.probe)
 
     def start(self) -> None:
         """Start making the probe in the background (once; not with ``expiry_wait`` 0,
         with which the expiry test skips without judging)."""
         if self._maker is not None or self.settings.expiry_wait <= 0:
             return
+        self._handoff = Path(tempfile.mkdtemp(prefix="vcc-expiry-probe-")) / "probe.json"
         self._maker = threading.Thread(target=self.make, name="expiry-probe", daemon=True)
         self._maker.start()
 
@@ -96,10 +116,11 @@ class ControllerExpiryProbe:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        """xdist: what a worker receives when it starts (the first one waits for the probe)."""
-        probe = self.wait_for_probe()
-        if probe is not None:
-            node.workerinput[EXPIRY_PROBE_INPUT] = probe.to_wire()
+        """xdist: what a worker receives when it starts: where to read the probe. Not the
+        probe itself, which would make the workers' start wait for its six round trips
+        (1.2 s at 200 ms each); it is read when the expiry test runs, last."""
+        if self._handoff is not None:
+            node.workerinput[EXPIRY_PROBE_INPUT] = str(self._handoff)
 
     # -- removing it as soon as it has served ---------------------------------------------
     def _selected(self, nodeids: Iterable[str]) -> bool:
@@ -151,6 +172,8 @@ class ControllerExpiryProbe:
         assert self._remover is not None
         self._remover.join()
         self._maker = None
+        if self._handoff is not None:
+            shutil.rmtree(self._handoff.parent, ignore_errors=True)
         if self._problems:
             self.report_error(
                 "cleanup could not remove: "

@@ -29,9 +29,9 @@ from conformance.reporting.plugin import (
 from conformance.sandbox import Sandbox, connect
 
 from ._deadline import RunDeadline, RunDeadlineReached, deadline_in
-from ._expiry import EXPIRY_PROBE_INPUT, make_expiry_probe
+from ._expiry import EXPIRY_PROBE_INPUT, make_expiry_probe, read_handoff
 from ._expiry import ExpiryProbe as ExpiryProbe  # the expiry test imports it from here
-from ._parallel import ControllerExpiryProbe
+from ._parallel import PROBE_REQUESTS, ControllerExpiryProbe
 from ._preconditions import start_run
 from ._unknown_ids import UnknownIds
 from ._verify import Verifier
@@ -453,9 +453,13 @@ def expiry_probe(request: pytest.FixtureRequest) -> ExpiryProbe:
     """The probe ``vcenter-conformance run`` made before the tests started (handed to a
     worker of a parallel run, or taken from the CLI's plugin in a serial one), else one
     made now in this process's sandbox (with the first test)."""
-    handed = getattr(request.config, "workerinput", {}).get(EXPIRY_PROBE_INPUT)
-    if handed is not None:
-        return ExpiryProbe.from_wire(handed)
+    handoff = getattr(request.config, "workerinput", {}).get(EXPIRY_PROBE_INPUT)
+    if handoff is not None:
+        settings: Config = request.getfixturevalue("settings")
+        handed = read_handoff(Path(handoff), PROBE_REQUESTS * settings.timeout)
+        if handed is not None:
+            return handed
+        return make_expiry_probe(request.getfixturevalue("sandbox"))
     controller = _controller_probe(request.config)
     made = controller.wait_for_probe() if controller is not None else None
     if made is not None:
