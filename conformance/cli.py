@@ -175,7 +175,12 @@ def _preflight(settings: Config) -> tuple[str | None, str]:
 #: it drives them itself, and imports them when a property test runs) and without pytest
 #: rewriting the asserts of every module of every plugin's distribution (it marks them
 #: all). That was about 4 of a worker's 5-6 CPU seconds of start-up (bench/parallel.py).
-_RUN_PLUGINS = ("--disable-plugin-autoload", "-p", "metadata", "-p", "html")
+#: pytest-html and pytest-metadata are not among them: ``cmd_run`` registers them in its
+#: own process only (see :class:`~conformance.reporting.plugin.HtmlReportOptions`).
+_RUN_PLUGINS = (
+    "--disable-plugin-autoload",
+    *("-p", "conformance.suites._startup"),  # first: see its docstring
+)
 #: The suite's verdicts are raised by its checks, never by a bare ``assert`` (the few it
 #: has guard the suite's own invariants): pytest need not parse and rewrite every test
 #: module at each start (each worker's too; there is no bytecode cache where
@@ -192,8 +197,6 @@ def _pytest_args(settings: Config, args: argparse.Namespace) -> list[str]:
         str(SUITES_DIR),
         "--pyargs",
         "conformance.suites",
-        f"--html={run_dir / 'report.html'}",
-        "--self-contained-html",
         f"--junitxml={run_dir / 'junit.xml'}",
         "--tb=short",
         *_RUN_PLUGINS,
@@ -265,7 +268,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             # selects tests makes it with its first test, and only if the expiry test is
             # selected (the run has not collected yet: it cannot tell).
             probe.start()
-        plugins: list[object] = [plugin, probe]
+        import pytest_html.plugin
+        import pytest_metadata.plugin
+
+        from .reporting.plugin import HtmlReportOptions
+
+        plugins: list[object] = [
+            pytest_metadata.plugin,
+            pytest_html.plugin,
+            HtmlReportOptions(live.run_dir / "report.html"),
+            plugin,
+            probe,
+        ]
         if args.workers > 1:
             from .reporting.plugin import ParallelRun
 

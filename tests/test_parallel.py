@@ -61,9 +61,13 @@ def statuses(run: SuiteRun) -> dict[str, str]:
 @pytest.mark.slow
 def test_serial_and_parallel_runs_agree_on_the_bundled_mock(tmp_path: Path) -> None:
     args = ("--no-property-tests", *NO_EXPIRY)
-    serial = run_suite(tmp_path, *args, run_id="serial")
-    parallel = run_suite(tmp_path, *args, "-n", "2", run_id="parallel")
+    # a CI variable pytest-metadata collects: the environment has no place in a report
+    ci = {"BUILD_URL": "https://ci.example/job/build-with-a-token-1234"}
+    serial = run_suite(tmp_path, *args, run_id="serial", env=ci)
+    parallel = run_suite(tmp_path, *args, "-n", "2", run_id="parallel", env=ci)
     assert serial.returncode == parallel.returncode == 0, parallel.explain()
+    for run in (serial, parallel):  # a worker's environment used to reach the report
+        assert "build-with-a-token" not in (run.run_dir / "report.html").read_text("utf-8")
     assert statuses(parallel) == statuses(serial)
     assert "pass" in statuses(parallel).values()
     # one report of each kind, counting every test of the serial run

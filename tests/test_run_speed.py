@@ -2,10 +2,13 @@
 looked up once per target (and still honoured), Schemathesis' per-operation configuration
 looked up once per operation, Hypothesis' files in the per-user cache, the expiry probe
 made before the tests and removed once it has served, the order a parallel run hands
-tests out in, and the bundled mock's settings."""
+tests out in, a worker's start without garbage collection and its exit without
+teardown, and the bundled mock's settings."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -277,3 +280,45 @@ def test_a_serial_run_that_selects_tests_leaves_the_probe_to_the_suite() -> None
     probe = ControllerExpiryProbe(remote, 1, lambda _e: None, lambda _m: None)
     probe.pytest_sessionstart(_serial_session([]))  # type: ignore[arg-type]
     assert not probe.started  # pytest starting a serial run does not make it
+
+
+# -- starting and ending a worker ---------------------------------------------------------
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_garbage_collection_pauses_while_pytest_starts_and_resumes_with_the_tests() -> None:
+    ran = _python(
+        "import gc\n"
+        "from conformance.suites import _startup\n"
+        "paused = not gc.isenabled()\n"
+        "_startup.pytest_runtestloop(None)\n"
+        "print(paused, gc.isenabled(), gc.get_freeze_count() > 0)\n"
+    )
+    assert ran.stdout.split() == ["True", "True", "True"], ran.stderr
+
+
+def test_a_run_that_never_reaches_its_tests_still_resumes_garbage_collection() -> None:
+    ran = _python(
+        "import gc\n"
+        "from conformance.suites import _startup\n"
+        "_startup.pytest_unconfigure(None)\n"
+        "print(gc.isenabled())\n"
+    )
+    assert ran.stdout.split() == ["True"], ran.stderr
+
+
+def test_a_worker_ends_at_once_after_the_exit_handlers_registered_after_its_start() -> None:
+    """Handlers registered later (modules a test imported) still run; the process then ends
+    with status 0 before Python tears down its modules (or runs earlier handlers)."""
+    ran = _python(
+        "import atexit\n"
+        "from conformance.suites._parallel import exit_promptly_when_done\n"
+        "atexit.register(print, 'registered before the worker configured')\n"
+        "exit_promptly_when_done()\n"
+        "atexit.register(print, 'registered during the tests')\n"
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == ["registered during the tests"]

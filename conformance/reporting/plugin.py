@@ -152,11 +152,13 @@ class ConformancePlugin:
             ]
             self.record_test_exchanges(item.stash.get(EXCHANGES_KEY, []), outcome.requirements)
         if report.when == "call" and outcome.failures:
-            import pytest_html  # imported lazily: only needed when there is a failure
+            # imported lazily: only needed when there is a failure (and a worker of a
+            # parallel run has not loaded pytest-html's plugin, which imports it)
+            from pytest_html import extras as html_extras
 
             extras = list(getattr(report, "extras", []))
             extras.append(
-                pytest_html.extras.html(
+                html_extras.html(
                     failure_details(
                         outcome.failures,
                         self.catalog,
@@ -345,14 +347,17 @@ class ConformancePlugin:
             "TLS verification": "off (--insecure)" if not self.settings.verify_tls else "on",
         }
 
+    @pytest.hookimpl(optionalhook=True)  # pytest-html: loaded where the report is written
     def pytest_html_report_title(self, report: Any) -> None:
         report.title = f"vCenter conformance: {self.settings.target or 'bundled mock'}"
         self._html_report = report  # its title gets the verdict once the run is over
 
+    @pytest.hookimpl(optionalhook=True)  # pytest-html: loaded where the report is written
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells.insert(1, '<th class="sortable" data-column-type="requirement">Requirement</th>')
         cells.insert(2, "<th>Verdict</th>")
 
+    @pytest.hookimpl(optionalhook=True)  # pytest-html: loaded where the report is written
     def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
         requirements = getattr(report, "vcc_requirements", [])
         status = getattr(report, "vcc_status", None)
@@ -362,6 +367,7 @@ class ConformancePlugin:
             # pytest saw a failed test; the suite calls a broken SHOULD a Warn.
             cells[0] = cells[0].replace(">Failed<", ">Warn (a SHOULD)<")
 
+    @pytest.hookimpl(optionalhook=True)  # pytest-html: loaded where the report is written
     def pytest_html_results_table_html(self, report: Any, data: list[str]) -> None:
         """Skip rows show the reason, not a (path, line, reason) tuple; a conformance
         failure's traceback is not repeated under its failure block."""
@@ -370,6 +376,7 @@ class ConformancePlugin:
         elif getattr(report, "vcc_tidy", False) and data and report.longreprtext:
             data[0] = "The failure is described above (traceback omitted).\n"
 
+    @pytest.hookimpl(optionalhook=True)  # pytest-html: loaded where the report is written
     def pytest_html_results_summary(
         self, prefix: list[str], summary: list[str], postfix: list[str], session: Any
     ) -> None:
@@ -494,6 +501,34 @@ class ConformancePlugin:
         if junit:
             align_junit(Path(junit))
         redact_tree(self.settings.run_dir, self.redactor)
+
+
+class HtmlReportOptions:
+    """pytest-html's options for ``run``, given here rather than on the command line.
+
+    ``run`` registers pytest-html and pytest-metadata in its own process only. A worker of
+    ``run -n`` writes no report: loaded there, they cost each worker about 25 ms of CPU
+    while the workers start together on a few cores, and pytest-metadata sent each
+    worker's environment (CI variables among them) back into the report's metadata, which
+    the report must not show. On the command line, the options would reach the workers,
+    which do not know them.
+    """
+
+    def __init__(self, report: Path) -> None:
+        self.report = report
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.option.htmlpath = str(self.report)
+        config.option.self_contained_html = True
+
+    @pytest.hookimpl(tryfirst=True, optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """pytest-metadata merges each worker's metadata in here: a worker without it has
+        none to give (and no environment is merged)."""
+        output = getattr(node, "workeroutput", None)
+        if isinstance(output, dict):
+            output.setdefault("metadata", {})
 
 
 class ParallelRun:

@@ -31,7 +31,7 @@ from conformance.sandbox import Sandbox, connect
 from ._deadline import RunDeadline, RunDeadlineReached, deadline_in
 from ._expiry import EXPIRY_PROBE_INPUT, make_expiry_probe, read_handoff
 from ._expiry import ExpiryProbe as ExpiryProbe  # the expiry test imports it from here
-from ._parallel import PROBE_REQUESTS, ControllerExpiryProbe
+from ._parallel import PROBE_REQUESTS, ControllerExpiryProbe, exit_promptly_when_done
 from ._preconditions import start_run
 from ._unknown_ids import UnknownIds
 from ._verify import Verifier
@@ -88,6 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if "vcc_run_started" in workerinput:
             worker.started = datetime.fromisoformat(workerinput["vcc_run_started"])
         config.pluginmanager.register(worker, PLUGIN_NAME)
+        exit_promptly_when_done()
         return
     option = config.getoption("--conformance-config")
     try:
