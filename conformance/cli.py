@@ -188,7 +188,9 @@ _RUN_PLUGINS = (
 _RUN_ASSERT_MODE = "--assert=plain"
 
 
-def _pytest_args(settings: Config, args: argparse.Namespace) -> list[str]:
+def _pytest_args(
+    settings: Config, args: argparse.Namespace, worker_python: str | None = None
+) -> list[str]:
     run_dir = settings.run_dir
     pytest_args = [
         "-c",
@@ -210,7 +212,9 @@ def _pytest_args(settings: Config, args: argparse.Namespace) -> list[str]:
         pytest_args += ["-m", "not fuzz", f"--ignore={SUITES_DIR / PROPERTY_TESTS_MODULE}"]
     if args.k:
         pytest_args += ["-k", args.k]
-    if args.workers > 1:
+    if worker_python is not None:  # the same N popen workers, started by the launcher
+        pytest_args += ["--tx", f"{args.workers}*popen//python={worker_python}", "--dist", "load"]
+    elif args.workers > 1:
         pytest_args += ["-n", str(args.workers)]
     return pytest_args + list(args.pytest_args)
 
@@ -220,6 +224,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.print_config:
         print(json.dumps(settings.redacted(), indent=2))
         return EXIT_OK
+    with _worker_python(args) as worker_python:
+        return _run(settings, args, worker_python)
+
+
+@contextlib.contextmanager
+def _worker_python(args: argparse.Namespace) -> Iterator[str | None]:
+    """A parallel run on Linux: the command its workers start with, forked from a process
+    that is preloading the suite while this one logs in (``suites/_prefork.py``). None:
+    each worker starts from scratch (``--no-prefork``, a serial run, other systems)."""
+    from .suites import _prefork
+
+    if args.workers < 2 or args.no_prefork or not _prefork.supported():
+        yield None
+        return
+    with _prefork.prefork_server(args.workers) as command:
+        yield command
+
+
+def _run(settings: Config, args: argparse.Namespace, worker_python: str | None) -> int:
     import pytest
 
     from .catalog import catalog
@@ -285,7 +308,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             plugins.append(ParallelRun(plugin))
         try:
-            code = pytest.main(_pytest_args(live, args), plugins=plugins)
+            code = pytest.main(_pytest_args(live, args, worker_python), plugins=plugins)
         except Exception as exc:  # pytest itself broke, e.g. formatting a Ctrl-C traceback
             print(
                 f"vcenter-conformance: the test run stopped abnormally "
@@ -682,6 +705,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="spread the tests over N processes (pytest-xdist), each with its own sandbox "
         "library; one report (default 1)",
+    )
+    run.add_argument(
+        "--no-prefork",
+        action="store_true",
+        help="with -n on Linux: start each worker from scratch instead of forking it from "
+        "a process that has loaded the suite (slower to start; for troubleshooting)",
     )
     run.add_argument(
         "--requirement",

@@ -84,10 +84,14 @@ def test_serial_and_parallel_runs_agree_on_a_flawed_mock(tmp_path: Path) -> None
     with MockServer(settings) as server:
         serial = run_suite(tmp_path, *args, target=server.url, run_id="serial")
         parallel = run_suite(tmp_path, *args, "-n", "2", target=server.url, run_id="parallel")
-    assert serial.returncode == parallel.returncode == 1, parallel.explain()
-    assert statuses(parallel) == statuses(serial)
+        # workers started from scratch, as on systems without fork (and with --no-prefork)
+        scratch = run_suite(
+            tmp_path, *args, "-n", "2", "--no-prefork", target=server.url, run_id="scratch"
+        )
+    assert serial.returncode == parallel.returncode == scratch.returncode == 1, parallel.explain()
+    assert statuses(parallel) == statuses(serial) == statuses(scratch)
     assert statuses(parallel)[FLAW_BREAKS] == "fail"
-    assert parallel.junit_counts == serial.junit_counts
+    assert parallel.junit_counts == serial.junit_counts == scratch.junit_counts
 
 
 # -- the expiry probe a parallel run's controller makes ---------------------------------
