@@ -1,7 +1,7 @@
 """Wall time of ``run -n 1`` and ``run -n N`` against a mock with added latency.
 
 Usage: python bench/parallel.py [--delay 0.05] [--workers 4] [-k EXPR] [--property-tests]
-                               [--dist MODE] [--startup-only]
+                               [--dist MODE] [--startup-only] [--no-prefork]
 
 Starts the mock in this process with ``delay_seconds`` added to every /api
 request (as ``mock --fault-spec delay_seconds=0.05`` would: a remote vCenter's
@@ -15,7 +15,9 @@ Wall time swings with the machine's load (printed, from ``uptime``); the CPU
 seconds a worker costs to start are steadier: the bench also runs one quick test
 with one worker and with N, and prints the difference in CPU time (this process's
 children: the run and its workers; the mock runs here) divided by N.
-``--dist MODE`` passes pytest-xdist's scheduling mode to the parallel runs.
+``--dist MODE`` passes pytest-xdist's scheduling mode to the parallel runs;
+``--no-prefork`` starts their workers from scratch (on Linux they are forked from a
+preloaded process: suites/_prefork.py).
 """
 
 from __future__ import annotations
@@ -126,9 +128,12 @@ def main() -> int:
     parser.add_argument(
         "--startup-only", action="store_true", help="only the CPU seconds per worker start"
     )
+    parser.add_argument("--no-prefork", action="store_true", help="start each worker from scratch")
     args = parser.parse_args()
     extra = ["-k", args.k] + ([] if args.property_tests else ["--no-property-tests"])
-    dist = ["--", "--dist", args.dist] if args.dist else []
+    dist = (["--no-prefork"] if args.no_prefork else []) + (
+        ["--", "--dist", args.dist] if args.dist else []
+    )
     faults = parse_fault_spec(f"delay_seconds={args.delay}")
     settings = MockSettings(user=USER, password=PASSWORD, faults=faults)
     with tempfile.TemporaryDirectory() as tmp, MockServer(settings) as server:
