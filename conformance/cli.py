@@ -238,7 +238,11 @@ def _worker_python(args: argparse.Namespace) -> Iterator[str | None]:
     if args.workers < 2 or args.no_prefork or not _prefork.supported():
         yield None
         return
-    with _prefork.prefork_server(args.workers) as command:
+    with contextlib.ExitStack() as stack:
+        try:
+            command: str | None = stack.enter_context(_prefork.prefork_server(args.workers))
+        except OSError:  # no private temporary directory or socket here: from scratch
+            command = None
         yield command
 
 

@@ -3,6 +3,7 @@ from its launcher, and the launcher's way back to an ordinary worker."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import shlex
 import stat
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.cli import _worker_python
 from conformance.suites import _prefork
 
 pytestmark = pytest.mark.skipif(not _prefork.supported(), reason="forks workers on Linux only")
@@ -75,3 +77,23 @@ def test_only_this_user_can_reach_the_server() -> None:
         mode = stat.S_IMODE(server.parent.stat().st_mode)
         assert mode == 0o700
     assert not server.parent.exists()  # removed with the server
+
+
+def test_run_forks_its_workers_only_when_it_has_several_and_can(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def worker_python(workers: int, no_prefork: bool = False) -> str | None:
+        args = argparse.Namespace(workers=workers, no_prefork=no_prefork)
+        with _worker_python(args) as command:
+            return command
+
+    forked = worker_python(4)
+    assert forked is not None and str(_prefork.LAUNCHER) in forked
+    assert worker_python(1) is None  # a serial run has no workers
+    assert worker_python(4, no_prefork=True) is None
+
+    def no_temporary_directory(prefix: str) -> str:
+        raise PermissionError(prefix)
+
+    monkeypatch.setattr(_prefork.tempfile, "mkdtemp", no_temporary_directory)
+    assert worker_python(4) is None  # the workers start from scratch, the run goes on

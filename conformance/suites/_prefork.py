@@ -79,7 +79,7 @@ def prefork_server(workers: int) -> Iterator[str]:
         listener.bind(path)
         listener.listen(workers)
         server = subprocess.Popen(
-            [sys.executable, "-m", __name__, str(listener.fileno())],
+            [sys.executable, "-m", __name__, str(listener.fileno()), directory],
             pass_fds=[listener.fileno()],
             stdin=subprocess.DEVNULL,
         )
@@ -100,7 +100,7 @@ def prefork_server(workers: int) -> Iterator[str]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def serve(listener: socket.socket) -> None:
+def serve(listener: socket.socket, directory: str) -> None:
     """Preload, then fork a worker per request, until told to stop (``run`` does, once its
     workers are done) or nobody has asked for a while (its run is gone). A worker that
     xdist restarts asks again; it is served as the first ones were."""
@@ -131,6 +131,7 @@ def serve(listener: socket.socket) -> None:
                 os.close(fd)
     finally:
         listener.close()
+        shutil.rmtree(directory, ignore_errors=True)  # also when its run was killed
         # Waited for, so that their CPU time counts in the run's (bench/parallel.py); by
         # the time ``run`` says stop, xdist has seen every worker end.
         for worker in workers:
@@ -182,4 +183,4 @@ def _become_worker(request: dict[str, Any], fds: list[int], connection: socket.s
 
 
 if __name__ == "__main__":
-    serve(socket.socket(fileno=int(sys.argv[1])))
+    serve(socket.socket(fileno=int(sys.argv[1])), sys.argv[2])
