@@ -326,16 +326,20 @@ def env_name(setting: str) -> str:
     return ENV_PREFIX + setting.upper()
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, setting: str, kind: str = "TOML file") -> dict[str, Any]:
+    """A TOML file's contents; a missing or malformed file is a :class:`ConfigError` naming
+    ``setting`` (the settings file and the fleet file alike)."""
     try:
         with path.open("rb") as handle:
-            data = tomllib.load(handle)
+            return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(
-            "--config", f"{path} does not exist", "Give the path of a TOML file"
-        ) from None
+        raise ConfigError(setting, f"{path} does not exist", f"Give the path of a {kind}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("--config", f"{path} is not valid TOML ({exc})", "Fix the file") from None
+        raise ConfigError(setting, f"{path} is not valid TOML ({exc})", "Fix the file") from None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    data = read_toml(path, "--config")
     section = data.get("conformance", data)
     if not isinstance(section, dict):
         raise ConfigError("--config", "[conformance] is not a table", "Fix the file")

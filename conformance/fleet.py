@@ -17,14 +17,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tomllib
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, load_config
+from .config import ConfigError, load_config, read_toml
 from .reporting.fleet import FleetRun, FleetSummary, load_run
 
 #: keys a ``[[target]]`` (or ``[defaults]``) table may hold, with what each does
@@ -68,15 +67,7 @@ def load_fleet(path: Path, env: Mapping[str, str] | None = None) -> list[FleetTa
     Raises :class:`ConfigError` ("<setting>: <problem>. <fix>") on the first bad value.
     """
     env = os.environ if env is None else env
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(
-            "fleet file", f"{path} does not exist", "Give the path of a TOML fleet file"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("fleet file", f"{path} is not valid TOML ({exc})", "Fix it") from None
+    data = read_toml(path, "fleet file", "TOML fleet file")
     unknown_tables = set(data) - {"defaults", "target"}
     if unknown_tables:
         raise ConfigError(
