@@ -182,6 +182,16 @@ def set_up(talk: Conversation, sock: socket.socket) -> str:
     return token
 
 
+def open_session(talk: Conversation, sock: socket.socket) -> tuple[str, str]:
+    """:func:`set_up`, then an update session on its item: the token and the session's
+    path."""
+    token = set_up(talk, sock)
+    (created,) = talk.exchange(
+        sock, request("POST", US, {"library_item_id": talk.values["item"]}, token=token)
+    )
+    return token, f"{US}/{value_of(created)}"
+
+
 def both(
     restart: Callable[[], None],
     monkeypatch: pytest.MonkeyPatch,
@@ -230,12 +240,8 @@ def statuses(answers: list[bytes]) -> list[int]:
 def lifecycle(talk: Conversation) -> None:
     """Keep-alive on one connection: the session's whole life, and its errors."""
     with talk.connect() as sock:
-        token = set_up(talk, sock)
+        token, session = open_session(talk, sock)
         item = talk.values["item"]
-        (created,) = talk.exchange(
-            sock, request("POST", US, {"library_item_id": item}, token=token)
-        )
-        session = f"{US}/{value_of(created)}"
         for step in [
             request("POST", US, {"library_item_id": item}, token=token),  # busy
             request("GET", session, token=token),
@@ -266,12 +272,8 @@ def lifecycle(talk: Conversation) -> None:
 def pipelined(talk: Conversation) -> None:
     """Requests sent together: taken ones, then one uvicorn answers, then taken again."""
     with talk.connect() as sock:
-        token = set_up(talk, sock)
+        token, session = open_session(talk, sock)
         item = talk.values["item"]
-        (created,) = talk.exchange(
-            sock, request("POST", US, {"library_item_id": item}, token=token)
-        )
-        session = f"{US}/{value_of(created)}"
         burst = [
             request("GET", session, token=token),
             request("POST", session + "?action=keep-alive", token=token),
@@ -448,12 +450,7 @@ def test_a_handler_that_waits_is_finished_by_uvicorn_in_turn(
 
     def script(talk: Conversation) -> None:
         with talk.connect() as sock:
-            token = set_up(talk, sock)
-            item = talk.values["item"]
-            (created,) = talk.exchange(
-                sock, request("POST", US, {"library_item_id": item}, token=token)
-            )
-            session = f"{US}/{value_of(created)}"
+            token, session = open_session(talk, sock)
             burst = [
                 request("POST", session + "?action=keep-alive", token=token),
                 request("POST", session + "?action=complete", token=token),
