@@ -149,28 +149,9 @@ def run(server: MockServer, out: list[str], label: str) -> None:
     call("POST", f"{US}/{us}", params={"action": "keep-alive"}, json={"client_progress": 40})
     call("POST", f"{US}/{us}", params={"action": "keep-alive"}, json={"client_progress": 400})
     call("POST", f"{US}/{us}", params={"action": "keep-alive"}, json={"progress": 400})
-    call(
-        "POST",
-        f"{US}/{us}",
-        params={"action": "keep-alive"},
-        data="null",
-        headers={"content-type": "application/json"},
-    )
-    call("POST", f"{US}/{us}", params={"action": "keep-alive"})
-    call(
-        "POST",
-        f"{US}/{us}",
-        params={"action": "keep-alive"},
-        data="[1]",
-        headers={"content-type": "application/json"},
-    )
-    call(
-        "POST",
-        f"{US}/{us}",
-        params={"action": "keep-alive"},
-        data="{bad",
-        headers={"content-type": "application/json"},
-    )
+    for raw in ("null", None, "[1]", "{bad"):  # JSON that is no object, none, not JSON
+        headers = {"content-type": "application/json"} if raw is not None else None
+        call("POST", f"{US}/{us}", params={"action": "keep-alive"}, data=raw, headers=headers)
     call("POST", f"{US}/{us}", params={"action": "explode"})
     call("POST", f"{US}/{us}")
     call("POST", f"{US}/{us}", params={"action": "fail"})
