@@ -23,6 +23,14 @@ from conformance.suites import _expiry
 from conformance.suites._expiry import EXPIRY_PROBE_INPUT, read_handoff
 from conformance.suites._parallel import ControllerExpiryProbe
 
+
+@pytest.fixture(autouse=True)
+def _run_directories_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The settings here keep the default ``reports`` directory, where the controller
+    writes its expiry hand-off file: a temporary directory, not the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 FLAW = "complete-keeps-active"
 FLAW_BREAKS = "US-COMPLETE-DONE"
 
@@ -134,7 +142,7 @@ def test_the_controller_makes_the_probe_hands_it_to_each_worker_and_removes_it()
         ]
         controller.pytest_sessionfinish(None)  # type: ignore[arg-type]
         assert _library_names(server.url) == []
-        assert not any(path.parent.exists() for path in handoffs)  # nothing left in /tmp
+        assert not any(path.exists() for path in handoffs)  # removed at the end
     assert errors == []
     assert observed  # its requests count in the run's coverage, as setup
 
@@ -211,6 +219,7 @@ def test_a_parallel_run_judges_expiry_with_the_controllers_probe(tmp_path: Path)
             left = _library_names(server.url)
         assert run.requirement_status("US-EXPIRY-DELETES") == expected, run.explain()
         assert left == []  # the controller removed its library, the workers theirs
+        assert not list(run.run_dir.glob(".expiry-probe*"))  # nor its hand-off file
 
 
 def test_ignoring_the_property_module_without_property_tests_loses_no_test(

@@ -25,6 +25,14 @@ from conformance.suites import _schemathesis_compat as compat
 from conformance.suites._expiry import EXPIRY_TEST
 from conformance.suites._parallel import ControllerExpiryProbe
 
+
+@pytest.fixture(autouse=True)
+def _run_directories_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The settings here keep the default ``reports`` directory, where the controller
+    writes its expiry hand-off file: a temporary directory, not the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "all_proxy")
 
 

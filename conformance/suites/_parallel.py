@@ -19,9 +19,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import shutil
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -41,6 +39,8 @@ from ._expiry import (
     write_handoff,
 )
 
+#: the file in the run directory that tells the workers the probe (removed at the end)
+HANDOFF_FILE = ".expiry-probe.json"
 #: the probe is made with at most this many requests (login, datastores, library, item,
 #: session, get): a worker waits for it no longer than as many request timeouts
 PROBE_REQUESTS = 6
@@ -95,7 +95,10 @@ class ControllerExpiryProbe:
         with which the expiry test skips without judging)."""
         if self._maker is not None or self.settings.expiry_wait <= 0:
             return
-        self._handoff = Path(tempfile.mkdtemp(prefix="vcc-expiry-probe-")) / "probe.json"
+        # in the run's own directory: a run killed before its end leaves it there, not in
+        # the system's temporary directory
+        self.settings.run_dir.mkdir(parents=True, exist_ok=True)
+        self._handoff = self.settings.run_dir / HANDOFF_FILE
         self._maker = threading.Thread(target=self.make, name="expiry-probe", daemon=True)
         self._maker.start()
 
@@ -176,7 +179,7 @@ class ControllerExpiryProbe:
         self._remover.join()
         self._maker = None
         if self._handoff is not None:
-            shutil.rmtree(self._handoff.parent, ignore_errors=True)
+            self._handoff.unlink(missing_ok=True)
         if self._problems:
             self.report_error(
                 "cleanup could not remove: "
