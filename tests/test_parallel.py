@@ -20,8 +20,9 @@ from conformance.config import Config, load_config
 from conformance.mock import MockServer, MockSettings
 from conformance.reporting.plugin import settings_from_wire, settings_to_wire
 from conformance.suites import _expiry
+from conformance.suites._deadline import RunDeadline
 from conformance.suites._expiry import EXPIRY_PROBE_INPUT, read_handoff
-from conformance.suites._parallel import ControllerExpiryProbe
+from conformance.suites._parallel import PROBE_REQUESTS, ControllerExpiryProbe, handoff_wait
 
 
 @pytest.fixture(autouse=True)
@@ -173,6 +174,13 @@ def test_a_worker_waits_for_a_probe_still_being_made_but_not_forever(tmp_path: P
     writer.join()
     assert read is not None and read.session_id == "session-1"
     assert read_handoff(tmp_path / "never-written.json", timeout=0.2) is None
+
+
+def test_a_worker_waits_for_the_probe_no_longer_than_making_it_or_the_deadline_allows() -> None:
+    assert handoff_wait(30, None) == PROBE_REQUESTS * 30
+    assert handoff_wait(30, RunDeadline(0)) == PROBE_REQUESTS * 30  # 0: no deadline
+    assert handoff_wait(30, RunDeadline(900, spent=880)) == pytest.approx(20, abs=1)
+    assert handoff_wait(30, RunDeadline(900, spent=950)) == 0
 
 
 def test_no_probe_when_the_expiry_test_would_not_judge() -> None:

@@ -31,6 +31,7 @@ from conformance.client import ClientError, Exchange, VcenterApi
 from conformance.config import Config
 from conformance.sandbox import Sandbox, connect
 
+from ._deadline import RunDeadline
 from ._expiry import (
     EXPIRY_PROBE_INPUT,
     EXPIRY_TEST,
@@ -44,6 +45,16 @@ HANDOFF_FILE = ".expiry-probe.json"
 #: the probe is made with at most this many requests (login, datastores, library, item,
 #: session, get): a worker waits for it no longer than as many request timeouts
 PROBE_REQUESTS = 6
+
+
+def handoff_wait(timeout: float, deadline: RunDeadline | None) -> float:
+    """How long a worker's expiry test waits for the probe the controller is making: as
+    long as making it may take (``PROBE_REQUESTS`` request timeouts), never past the
+    run's deadline."""
+    wait = PROBE_REQUESTS * timeout
+    if deadline is not None:
+        wait = min(wait, max(0.0, deadline.remaining()))
+    return wait
 
 
 class ControllerExpiryProbe:

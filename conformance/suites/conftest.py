@@ -31,7 +31,7 @@ from conformance.sandbox import Sandbox, connect
 from ._deadline import RunDeadline, RunDeadlineReached, deadline_in
 from ._expiry import EXPIRY_PROBE_INPUT, make_expiry_probe, read_handoff
 from ._expiry import ExpiryProbe as ExpiryProbe  # the expiry test imports it from here
-from ._parallel import PROBE_REQUESTS, ControllerExpiryProbe, exit_promptly_when_done
+from ._parallel import ControllerExpiryProbe, exit_promptly_when_done, handoff_wait
 from ._preconditions import start_run
 from ._unknown_ids import UnknownIds
 from ._verify import Verifier
@@ -457,7 +457,8 @@ def expiry_probe(request: pytest.FixtureRequest) -> ExpiryProbe:
     handoff = getattr(request.config, "workerinput", {}).get(EXPIRY_PROBE_INPUT)
     if handoff is not None:
         settings: Config = request.getfixturevalue("settings")
-        handed = read_handoff(Path(handoff), PROBE_REQUESTS * settings.timeout)
+        deadline = request.config.stash.get(DEADLINE_KEY, None)
+        handed = read_handoff(Path(handoff), handoff_wait(settings.timeout, deadline))
         if handed is not None:
             return handed
         return make_expiry_probe(request.getfixturevalue("sandbox"))
