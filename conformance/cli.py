@@ -24,14 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import Config, ConfigError, load_config
+from .suites import PROPERTY_TESTS_MODULE
 
 if TYPE_CHECKING:
     from .reporting.fleet import FleetSummary
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
-#: the suite's module of property (``fuzz``) tests
-PROPERTY_TESTS_MODULE = "test_properties.py"
 #: The session timeout the bundled mock is started with: expiry is judged in seconds. The
 #: run makes the session it judges before pytest starts and judges it last, 1.5 s after
 #: its expiration_time: a default run cannot end sooner than about this plus 2.5 s. Every

@@ -97,3 +97,10 @@ def test_run_forks_its_workers_only_when_it_has_several_and_can(
 
     monkeypatch.setattr(_prefork.tempfile, "mkdtemp", no_temporary_directory)
     assert worker_python(4) is None  # the workers start from scratch, the run goes on
+
+
+def test_the_server_preloads_every_suite_module_but_the_property_tests() -> None:
+    modules = _prefork.suite_modules()
+    assert "conformance.suites.test_update_session" in modules
+    assert "conformance.suites.test_auth" in modules
+    assert not any(module.endswith(".test_properties") for module in modules)

@@ -40,8 +40,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from . import PROPERTY_TESTS_MODULE
+
 LAUNCHER = Path(__file__).with_name("_prefork_launcher.py")
-#: what a worker imports before its first test, the suite's modules last
+#: what a worker imports before its first test; then the suite's test modules
 PRELOAD = (
     "pytest",
     "xdist.plugin",
@@ -49,18 +51,17 @@ PRELOAD = (
     "execnet",
     "conformance.suites._startup",
     "conformance.suites.conftest",
-    "conformance.suites.test_auth",
-    "conformance.suites.test_download_session",
-    "conformance.suites.test_download_session_files",
-    "conformance.suites.test_errors",
-    "conformance.suites.test_rest_wire",
-    "conformance.suites.test_update_session",
-    "conformance.suites.test_update_session_files",
 )
 #: the largest request a launcher sends (its environment, mostly)
 _MAX_REQUEST = 1 << 20
 #: a server nobody asks for a worker for this long ends (its run is gone)
 _IDLE_TIMEOUT = 300.0
+
+
+def suite_modules() -> list[str]:
+    """The suite's test modules, as pytest imports them; not the property tests'."""
+    found = sorted(Path(__file__).parent.glob("test_*.py"))
+    return [f"{__package__}.{path.stem}" for path in found if path.name != PROPERTY_TESTS_MODULE]
 
 
 def supported() -> bool:
@@ -104,7 +105,7 @@ def serve(listener: socket.socket, directory: str) -> None:
     """Preload, then fork a worker per request, until told to stop (``run`` does, once its
     workers are done) or nobody has asked for a while (its run is gone). A worker that
     xdist restarts asks again; it is served as the first ones were."""
-    for module in PRELOAD:
+    for module in (*PRELOAD, *suite_modules()):
         importlib.import_module(module)
     from conformance.catalog import catalog
     from conformance.checks._contract import contract
