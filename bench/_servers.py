@@ -1,4 +1,5 @@
-"""Start the bench servers the same way in every bench script (hotpath.py, transfer.py).
+"""Start the bench servers the same way in every bench script (hotpath.py, transfer.py,
+vcsim.py), and drive them with wrk the same way (``run_wrk``, ``LIFECYCLE_LUA``).
 
 A bench script runs each server as a child process of itself:
 ``python <script> --serve KIND --port PORT [extra...]``; ``start`` picks the port, launches
@@ -11,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -22,7 +24,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Server", "call", "free_port", "pinned", "run_uvicorn", "start"]
+__all__ = [
+    "API_LIFECYCLE",
+    "LIFECYCLE_LUA",
+    "Server",
+    "call",
+    "free_port",
+    "pinned",
+    "run_uvicorn",
+    "run_wrk",
+    "start",
+]
 
 _START_TIMEOUT = 30.0
 
@@ -174,3 +186,85 @@ def call(port: int, method: str, path: str, body: Any = None, headers: Any = Non
         return json.loads(raw) if raw.strip() else None
     finally:
         conn.close()
+
+
+#: wrk's script for update-session lifecycles (create, complete, delete), one item per
+#: connection, each thread's requests strictly in turn. The paths and the create body
+#: come from the environment (``ITEM`` and ``ID`` stand for the item and the session), so
+#: that one script drives /api and legacy /rest alike; the session id is the last quoted
+#: string of the create's answer (a bare JSON string, or /rest's ``{"value": ...}``).
+LIFECYCLE_LUA = """
+local items = {}
+for item in string.gmatch(os.getenv("BENCH_ITEMS"), "[^,]+") do items[#items + 1] = item end
+local next_item = 0
+function setup(thread)
+  next_item = next_item + 1
+  thread:set("item", items[next_item])
+end
+local headers = {
+  ["vmware-api-session-id"] = os.getenv("BENCH_TOKEN"),
+  ["Content-Type"] = "application/json",
+}
+local create, body = os.getenv("BENCH_CREATE"), os.getenv("BENCH_BODY")
+local complete, delete = os.getenv("BENCH_COMPLETE"), os.getenv("BENCH_DELETE")
+local step, session = 0, ""
+function request()
+  if step == 0 then
+    return wrk.format("POST", create, headers, string.gsub(body, "ITEM", item))
+  elseif step == 1 then
+    return wrk.format("POST", string.gsub(complete, "ID", session), headers)
+  end
+  return wrk.format("DELETE", string.gsub(delete, "ID", session), headers)
+end
+function response(status, _, answer)
+  if step == 0 then session = string.match(answer, '"([^"]+)"%s*}?%s*$') end
+  step = (step + 1) % 3
+end
+"""
+
+#: the /api lifecycle for :data:`LIFECYCLE_LUA`: the environment it reads
+API_LIFECYCLE = {
+    "BENCH_CREATE": "/api/content/library/item/update-session",
+    "BENCH_BODY": '{"library_item_id":"ITEM"}',
+    "BENCH_COMPLETE": "/api/content/library/item/update-session/ID?action=complete",
+    "BENCH_DELETE": "/api/content/library/item/update-session/ID",
+}
+
+_REQUESTS = re.compile(r"(\d+) requests in ([\d.]+)(us|ms|s|m)")
+_BAD = re.compile(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)")
+_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+
+def run_wrk(
+    server: Server,
+    lua: str,
+    env: dict[str, str],
+    *,
+    threads: int,
+    connections: int,
+    seconds: int,
+) -> tuple[int, float, float]:
+    """wrk against ``server`` on core 1 with ``lua`` and ``env``: the requests answered,
+    the seconds they took, and the server's CPU seconds meanwhile. A non-2xx answer or a
+    socket error raises: a figure over failed requests would mean nothing."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua)
+    url = f"http://127.0.0.1:{server.port}"
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", script.name, url]
+    try:
+        before = server.cpu_seconds()
+        done = subprocess.run(
+            pinned(args, 1),
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
+            check=False,
+        )
+        cpu = server.cpu_seconds() - before
+    finally:
+        os.unlink(script.name)
+    match = _REQUESTS.search(done.stdout)
+    if done.returncode != 0 or match is None or _BAD.search(done.stdout) is not None:
+        raise RuntimeError(f"wrk failed against {server.kind}:\n{done.stdout}{done.stderr}")
+    return int(match.group(1)), float(match.group(2)) * _UNITS[match.group(3)], cpu

@@ -43,16 +43,14 @@ from __future__ import annotations
 import argparse
 import base64
 import os
-import re
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from _servers import Server, call, pinned, run_uvicorn, start
+import _servers
+from _servers import API_LIFECYCLE, LIFECYCLE_LUA, Server, call, run_uvicorn, start
 
 USER, PASSWORD = "administrator@vsphere.local", "secret"
 ITEM = "/api/content/library/item"
@@ -65,34 +63,6 @@ GET_LUA = """
 wrk.method = "GET"
 wrk.headers["vmware-api-session-id"] = os.getenv("BENCH_TOKEN")
 wrk.path = os.getenv("BENCH_PATH")
-"""
-
-LIFECYCLE_LUA = """
-local items = {}
-for item in string.gmatch(os.getenv("BENCH_ITEMS"), "[^,]+") do items[#items + 1] = item end
-local next_item = 0
-function setup(thread)
-  next_item = next_item + 1
-  thread:set("item", items[next_item])
-end
-local base = "/api/content/library/item/update-session"
-local headers = {
-  ["vmware-api-session-id"] = os.getenv("BENCH_TOKEN"),
-  ["Content-Type"] = "application/json",
-}
-local step, session = 0, ""
-function request()
-  if step == 0 then
-    return wrk.format("POST", base, headers, '{"library_item_id":"' .. item .. '"}')
-  elseif step == 1 then
-    return wrk.format("POST", base .. "/" .. session .. "?action=complete", headers)
-  end
-  return wrk.format("DELETE", base .. "/" .. session, headers)
-end
-function response(status, _, body)
-  if step == 0 then session = string.sub(body, 2, -2) end
-  step = (step + 1) % 3
-end
 """
 
 
@@ -402,39 +372,18 @@ class Figure:
     cpu_us: float  # server CPU microseconds per request
 
 
-_REQUESTS = re.compile(r"(\d+) requests in ([\d.]+)(us|ms|s|m)")
-_BAD = re.compile(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)")
-
-
 def run_wrk(target: Target, scenario: str, seconds: int, connections: int) -> Figure:
     lua = GET_LUA if scenario == "get" else LIFECYCLE_LUA
     threads = min(connections, 4) if scenario == "get" else connections
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(lua)
     env = {
-        **os.environ,
         "BENCH_TOKEN": target.token,
         "BENCH_PATH": target.session_path,
         "BENCH_ITEMS": ",".join(target.items),
+        **API_LIFECYCLE,
     }
-    url = f"http://127.0.0.1:{target.server.port}"
-    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", script.name, url]
-    try:
-        before = target.server.cpu_seconds()
-        done = subprocess.run(
-            pinned(args, 1), env=env, capture_output=True, text=True, timeout=seconds + 30
-        )
-        cpu = target.server.cpu_seconds() - before
-    finally:
-        os.unlink(script.name)
-    out = done.stdout
-    match = _REQUESTS.search(out)
-    bad = _BAD.search(out)
-    if done.returncode != 0 or match is None or bad is not None:
-        raise RuntimeError(f"wrk failed against {target.server.kind}:\n{out}{done.stderr}")
-    count = int(match.group(1))
-    scale = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[match.group(3)]
-    elapsed = float(match.group(2)) * scale
+    count, elapsed, cpu = _servers.run_wrk(
+        target.server, lua, env, threads=threads, connections=connections, seconds=seconds
+    )
     per_second = count / elapsed / (3 if scenario == "lifecycle" else 1)
     return Figure(per_second, cpu / count * 1e6)
 

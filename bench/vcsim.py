@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import _servers
-from _servers import Server, pinned, start
+from _servers import API_LIFECYCLE, LIFECYCLE_LUA, Server, pinned, start
 
 USER, PASSWORD = "administrator@vsphere.local", "secret"
 GOVMOMI = Path("/usr/share/gocode/src/github.com/vmware/govmomi")
@@ -42,10 +42,10 @@ MAIN_GO = Path(__file__).resolve().parents[1] / "tests" / "vcsim" / "main.go"
 #: the lifecycle in each form: (create path and body, complete path, delete path)
 FORMS = {
     "api": (
-        "/api/content/library/item/update-session",
-        '{"library_item_id":"ITEM"}',
-        "/api/content/library/item/update-session/ID?action=complete",
-        "/api/content/library/item/update-session/ID",
+        API_LIFECYCLE["BENCH_CREATE"],
+        API_LIFECYCLE["BENCH_BODY"],
+        API_LIFECYCLE["BENCH_COMPLETE"],
+        API_LIFECYCLE["BENCH_DELETE"],
     ),
     "rest": (
         "/rest/com/vmware/content/library/item/update-session",
@@ -54,35 +54,6 @@ FORMS = {
         "/rest/com/vmware/content/library/item/update-session/id:ID",
     ),
 }
-
-LUA = """
-local items = {}
-for item in string.gmatch(os.getenv("BENCH_ITEMS"), "[^,]+") do items[#items + 1] = item end
-local next_item = 0
-function setup(thread)
-  next_item = next_item + 1
-  thread:set("item", items[next_item])
-end
-local headers = {
-  ["vmware-api-session-id"] = os.getenv("BENCH_TOKEN"),
-  ["Content-Type"] = "application/json",
-}
-local create, body = os.getenv("BENCH_CREATE"), os.getenv("BENCH_BODY")
-local complete, delete = os.getenv("BENCH_COMPLETE"), os.getenv("BENCH_DELETE")
-local step, session = 0, ""
-function request()
-  if step == 0 then
-    return wrk.format("POST", create, headers, string.gsub(body, "ITEM", item))
-  elseif step == 1 then
-    return wrk.format("POST", string.gsub(complete, "ID", session), headers)
-  end
-  return wrk.format("DELETE", string.gsub(delete, "ID", session), headers)
-end
-function response(status, _, answer)
-  if step == 0 then session = string.match(answer, '"([^"]+)"%s*}?%s*$') end
-  step = (step + 1) % 3
-end
-"""
 
 
 def build_vcsim(directory: Path) -> Path:
@@ -164,10 +135,7 @@ def run_wrk(
 ) -> tuple[float, float]:
     """Lifecycles per second and server CPU microseconds per request."""
     create, body, complete, delete = FORMS[form]
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA)
     env = {
-        **os.environ,
         "BENCH_TOKEN": token,
         "BENCH_ITEMS": ",".join(items),
         "BENCH_CREATE": create,
@@ -175,22 +143,10 @@ def run_wrk(
         "BENCH_COMPLETE": complete,
         "BENCH_DELETE": delete,
     }
-    connections = len(items)
-    url = f"http://127.0.0.1:{server.port}"
-    args = ["wrk", f"-t{connections}", f"-c{connections}", f"-d{seconds}s", "-s", script.name, url]
-    try:
-        before = server.cpu_seconds()
-        done = subprocess.run(pinned(args, 1), env=env, capture_output=True, text=True, check=False)
-        cpu = server.cpu_seconds() - before
-    finally:
-        os.unlink(script.name)
-    count = re.search(r"(\d+) requests in ([\d.]+)s", done.stdout)
-    if done.returncode != 0 or count is None or "Non-2xx" in done.stdout:
-        raise RuntimeError(
-            f"wrk failed against {server.kind} ({form}):\n{done.stdout}{done.stderr}"
-        )
-    requests = int(count.group(1))
-    return requests / float(count.group(2)) / 3, cpu / requests * 1e6
+    requests, elapsed, cpu = _servers.run_wrk(
+        server, LIFECYCLE_LUA, env, threads=len(items), connections=len(items), seconds=seconds
+    )
+    return requests / elapsed / 3, cpu / requests * 1e6
 
 
 def serve_mock(port: int) -> None:
